@@ -1,0 +1,265 @@
+//! The background worker shared by the network appenders: a bounded queue, one named thread that
+//! owns the connection, natural batching (block for the first item, drain the rest), an explicit
+//! choice of what a full queue does, and a counter of what was dropped.
+//!
+//! Modelled on tracing-appender's worker; unlike it, failures are the sink's to report (through
+//! [`crate::report`]) rather than swallowed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+/// What the logging call does when the worker's queue is full.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFull {
+    /// Drop the record and count it; the count is reported later as a record of its own. The
+    /// application never waits (the default for network appenders).
+    #[default]
+    Drop,
+    /// Wait for room in the queue (back-pressure): nothing is lost, but a stalled peer can slow
+    /// the application down.
+    Block,
+}
+
+/// The work a [`Worker`] thread does with what is queued to it.
+pub trait Sink: Send + 'static {
+    /// What the queue carries.
+    type Item: Send + 'static;
+
+    /// Handles a batch of queued items, in order. `batch` is drained by the callee or cleared
+    /// after the call.
+    fn handle(&mut self, batch: &mut Vec<Self::Item>);
+
+    /// Called when the queue was full and `count` items were dropped since the last call.
+    fn dropped(&mut self, count: u64);
+
+    /// Called when nothing arrived before [`Sink::next_wake`]: time for batch windows, retries.
+    fn wake(&mut self) {}
+
+    /// When the worker should call [`Sink::wake`] next, if at all.
+    fn next_wake(&self) -> Option<Instant> {
+        None
+    }
+
+    /// Deliver everything pending, giving up at `deadline`.
+    fn flush(&mut self, deadline: Instant);
+}
+
+enum Message<T> {
+    Item(T),
+    Flush(Instant, SyncSender<()>),
+}
+
+/// A bounded queue served by one background thread running a [`Sink`].
+pub struct Worker<T: Send + 'static> {
+    sender: Option<SyncSender<Message<T>>>,
+    on_full: OnFull,
+    dropped: Arc<AtomicU64>,
+    thread: Option<JoinHandle<()>>,
+    shutdown_timeout: Duration,
+}
+
+impl<T: Send + 'static> std::fmt::Debug for Worker<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("on_full", &self.on_full)
+            .field("dropped", &self.dropped.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+/// Largest batch handed to the sink at once.
+const MAX_BATCH: usize = 1024;
+
+impl<T: Send + 'static> Worker<T> {
+    /// Starts a worker thread named `name` with a queue of `capacity` items.
+    pub fn spawn<S: Sink<Item = T>>(
+        name: &str,
+        capacity: usize,
+        on_full: OnFull,
+        shutdown_timeout: Duration,
+        sink: S,
+    ) -> std::io::Result<Self> {
+        let (sender, receiver) = mpsc::sync_channel(capacity.max(1));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let thread = std::thread::Builder::new().name(name.to_owned()).spawn({
+            let dropped = dropped.clone();
+            move || run(sink, receiver, dropped)
+        })?;
+        Ok(Worker {
+            sender: Some(sender),
+            on_full,
+            dropped,
+            thread: Some(thread),
+            shutdown_timeout,
+        })
+    }
+
+    /// Queues an item. With [`OnFull::Drop`] it never waits; returns false if the item was
+    /// dropped (queue full, or the worker is gone).
+    pub fn send(&self, item: T) -> bool {
+        let Some(sender) = &self.sender else {
+            return false;
+        };
+        let sent = match self.on_full {
+            OnFull::Block => sender.send(Message::Item(item)).is_ok(),
+            OnFull::Drop => match sender.try_send(Message::Item(item)) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => false,
+            },
+        };
+        if !sent {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        sent
+    }
+
+    /// How many items have been dropped and not yet handed to the sink's `dropped`.
+    pub fn pending_dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Waits until everything queued before this call has been handled and the sink flushed, or
+    /// `timeout` passed. Returns true if the flush completed in time.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let Some(sender) = &self.sender else {
+            return false;
+        };
+        let deadline = Instant::now() + timeout;
+        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+        // The flush request itself waits for room, but never past the deadline.
+        let mut message = Message::Flush(deadline, ack_tx);
+        loop {
+            match sender.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Disconnected(_)) => return false,
+                Err(TrySendError::Full(m)) => {
+                    if Instant::now() >= deadline {
+                        return false;
+                    }
+                    message = m;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+        ack_rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .is_ok()
+    }
+}
+
+impl<T: Send + 'static> Drop for Worker<T> {
+    fn drop(&mut self) {
+        self.flush(self.shutdown_timeout);
+        // Closing the queue ends the thread once it is idle; it is not joined, so a peer that
+        // hangs past the shutdown timeout cannot hang the application's exit.
+        self.sender.take();
+        if let Some(thread) = self.thread.take() {
+            if thread.is_finished() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+fn run<S: Sink>(mut sink: S, receiver: Receiver<Message<S::Item>>, dropped: Arc<AtomicU64>) {
+    let mut batch = Vec::new();
+    loop {
+        let first = match sink.next_wake() {
+            Some(at) => match receiver.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            },
+            None => match receiver.recv() {
+                Ok(m) => Some(m),
+                Err(_) => break,
+            },
+        };
+        let mut flush_request = None;
+        let mut next = first;
+        while let Some(message) = next.take() {
+            match message {
+                Message::Item(item) => batch.push(item),
+                Message::Flush(deadline, ack) => {
+                    flush_request = Some((deadline, ack));
+                    break;
+                }
+            }
+            if batch.len() >= MAX_BATCH {
+                break;
+            }
+            next = receiver.try_recv().ok();
+        }
+        let lost = dropped.swap(0, Ordering::Relaxed);
+        if lost > 0 {
+            sink.dropped(lost);
+        }
+        if !batch.is_empty() {
+            sink.handle(&mut batch);
+            batch.clear();
+        }
+        if let Some((deadline, ack)) = flush_request {
+            sink.flush(deadline);
+            let _ = ack.try_send(());
+        } else if sink.next_wake().is_some_and(|at| at <= Instant::now()) {
+            sink.wake();
+        }
+    }
+    let lost = dropped.swap(0, Ordering::Relaxed);
+    if lost > 0 {
+        sink.dropped(lost);
+    }
+    sink.flush(Instant::now() + Duration::from_secs(1));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    struct Collect(Arc<Mutex<Vec<u32>>>, Arc<AtomicU64>, Duration);
+    impl Sink for Collect {
+        type Item = u32;
+        fn handle(&mut self, batch: &mut Vec<u32>) {
+            std::thread::sleep(self.2);
+            self.0.lock().unwrap().append(batch);
+        }
+        fn dropped(&mut self, count: u64) {
+            self.1.fetch_add(count, Ordering::Relaxed);
+        }
+        fn flush(&mut self, _deadline: Instant) {}
+    }
+
+    #[test]
+    fn flush_waits_until_everything_queued_is_handled() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let sink = Collect(seen.clone(), dropped.clone(), Duration::ZERO);
+        let w = Worker::spawn("t", 16, OnFull::Block, Duration::from_secs(5), sink).unwrap();
+        for i in 0..1000 {
+            assert!(w.send(i));
+        }
+        assert!(w.flush(Duration::from_secs(5)));
+        assert_eq!(*seen.lock().unwrap(), (0..1000).collect::<Vec<_>>());
+        assert_eq!(dropped.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_without_waiting() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let sink = Collect(seen.clone(), dropped.clone(), Duration::from_millis(50));
+        let w = Worker::spawn("t", 4, OnFull::Drop, Duration::from_secs(5), sink).unwrap();
+        let sent = (0..100).filter(|i| w.send(*i)).count() as u64;
+        assert!(sent < 100);
+        assert!(w.flush(Duration::from_secs(10)));
+        assert_eq!(seen.lock().unwrap().len() as u64, sent);
+        assert_eq!(dropped.load(Ordering::Relaxed), 100 - sent);
+    }
+}
