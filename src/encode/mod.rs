@@ -18,3 +18,7 @@ pub(crate) fn build_encoder(
             .map_err(|e| anyhow::anyhow!("field \"encoder\" (kind: {}): {e:#}", c.kind)),
     }
 }
+
+pub mod python;
+
+pub use python::PythonEncoder;
