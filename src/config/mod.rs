@@ -1,7 +1,14 @@
 //! Strict loading of log4rs YAML configs: every problem at once, each naming the appender or
-//! logger and the field; `$ENV{VAR}` expansion; unknown kinds list the kinds that exist.
+//! logger and the field; `$ENV{VAR}` expansion in every string; unknown kinds list the kinds that
+//! exist; unknown fields get a "did you mean".
 
-mod fields;
+mod env;
+pub(crate) mod fields;
+mod loader;
+mod problems;
 
-pub use fields::{ByteSize, HumanDuration, Secret};
+#[allow(unused_imports)] // used by the appender kinds as they land
 pub(crate) use fields::{APPENDER_NAME_KEY, parse_config};
+pub use fields::{ByteSize, HumanDuration, Secret};
+pub use loader::{LoadedConfig, load_config_file, load_config_str};
+pub use problems::{ConfigError, Place, Problem};

@@ -6,6 +6,7 @@ use log4rs::encode::{Encode, EncoderConfig};
 
 /// Builds the encoder an appender's `encoder:` field names (any kind registered in
 /// `deserializers`, ours or log4rs's), or `default()` when the field is absent.
+#[allow(dead_code)] // used by the appender kinds as they land
 pub(crate) fn build_encoder(
     config: Option<EncoderConfig>,
     deserializers: &Deserializers,

@@ -1,0 +1,545 @@
+//! The strict loader: YAML text -> a log4rs `Config`, or every problem at once.
+
+use std::path::Path;
+use std::time::Duration;
+
+use log::LevelFilter;
+use log4rs::append::Append;
+use log4rs::config::{Appender, Config, Deserializers, Logger, Root};
+use log4rs::filter::Filter;
+use serde_yaml::{Mapping, Value};
+
+use super::env::expand_tree;
+use super::fields::{APPENDER_NAME_KEY, closest_name, with_did_you_mean};
+use super::problems::{ConfigError, Place, Problems};
+
+/// A config that loaded without a single problem.
+#[derive(Debug)]
+pub struct LoadedConfig {
+    /// The log4rs config, ready for `log4rs::init_config` or a `Handle::set_config`.
+    pub config: Config,
+    /// `refresh_rate:` from the file: how often to check it for changes (hot reload).
+    pub refresh_rate: Option<Duration>,
+}
+
+/// Loads a YAML config file strictly: returns every problem at once, and never a partial config.
+///
+/// ```no_run
+/// match log4rs_appenders::config::load_config_file("config-examples/microblog.yaml") {
+///     Ok(loaded) => println!("{} appenders", loaded.config.appenders().len()),
+///     Err(e) => eprintln!("{e}"), // one line per problem
+/// }
+/// ```
+pub fn load_config_file(path: impl AsRef<Path>) -> Result<LoadedConfig, ConfigError> {
+    let path = path.as_ref();
+    let source_name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::single(&source_name, Place::File, format!("cannot read it: {e}"))
+    })?;
+    load_config_str(&text, &source_name)
+}
+
+/// Loads a YAML config from a string; `source_name` is used in messages.
+///
+/// ```
+/// let yaml = r#"
+/// appenders:
+///   stdout: { kind: console }
+/// root: { level: info, appenders: [stdout] }
+/// "#;
+/// let loaded = log4rs_appenders::config::load_config_str(yaml, "inline").unwrap();
+/// assert_eq!(loaded.config.appenders().len(), 1);
+/// ```
+pub fn load_config_str(yaml: &str, source_name: &str) -> Result<LoadedConfig, ConfigError> {
+    let mut document: Value = serde_yaml::from_str(yaml).map_err(|e| {
+        ConfigError::single(source_name, Place::File, format!("is not valid YAML: {e}"))
+    })?;
+    if document.is_null() {
+        document = Value::Mapping(Mapping::new());
+    }
+    let mut problems = Problems::default();
+    expand_tree(&mut document, &mut Vec::new(), &mut |path, var| {
+        let (place, field) = place_of(path);
+        problems.add(
+            &place,
+            format!("field {field:?}: environment variable {var} is not set (set it, or remove $ENV{{{var}}})"),
+        );
+    });
+    let Value::Mapping(top) = document else {
+        return Err(ConfigError::single(
+            source_name,
+            Place::File,
+            "expected a mapping with refresh_rate, appenders, root and loggers".into(),
+        ));
+    };
+    let loader = Loader {
+        deserializers: crate::deserializers(),
+        problems,
+    };
+    loader.load(top, source_name)
+}
+
+/// The place and field a dotted path (`appenders.mail.port`) points at.
+fn place_of(path: &str) -> (Place, String) {
+    let mut parts = path.splitn(3, '.');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("appenders"), Some(name), field) => {
+            (Place::Appender(name.into()), field.unwrap_or("").into())
+        }
+        (Some("loggers"), Some(name), field) => {
+            (Place::Logger(name.into()), field.unwrap_or("").into())
+        }
+        (Some("root"), field, rest) => {
+            let field = [field, rest]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(".");
+            (Place::Root, field)
+        }
+        (Some(key), _, _) => (Place::TopLevel, key.into()),
+        _ => (Place::TopLevel, String::new()),
+    }
+}
+
+const TOP_LEVEL_KEYS: &[&str] = &["refresh_rate", "root", "appenders", "loggers"];
+const LEVELS: &str = "off, error, warn, info, debug, trace";
+
+struct Loader {
+    deserializers: Deserializers,
+    problems: Problems,
+}
+
+impl Loader {
+    fn load(mut self, top: Mapping, source_name: &str) -> Result<LoadedConfig, ConfigError> {
+        let mut refresh_rate = None;
+        let mut appenders = Vec::new();
+        let mut appender_names = Vec::new();
+        let mut root = Root::builder().build(LevelFilter::Debug);
+        let mut loggers = Vec::new();
+        let mut root_value = None;
+        let mut loggers_value = None;
+
+        for (key, value) in top {
+            let key = key.as_str().unwrap_or("?").to_owned();
+            match key.as_str() {
+                "refresh_rate" => refresh_rate = self.refresh_rate(&value),
+                "appenders" => {
+                    (appenders, appender_names) = self.appenders(value);
+                }
+                "root" => root_value = Some(value),
+                "loggers" => loggers_value = Some(value),
+                other => self
+                    .problems
+                    .add(&Place::TopLevel, unknown_field(other, TOP_LEVEL_KEYS)),
+            }
+        }
+        if let Some(value) = root_value {
+            if let Some((level, names)) =
+                self.logger_fields(&Place::Root, value, &appender_names, false)
+            {
+                root = Root::builder()
+                    .appenders(names)
+                    .build(level.0.unwrap_or(LevelFilter::Debug));
+            }
+        }
+        if let Some(value) = loggers_value {
+            loggers = self.loggers(value, &appender_names);
+        }
+        let mut problems = std::mem::take(&mut self.problems);
+        let mut config = None;
+        if problems.0.is_empty() {
+            match Config::builder()
+                .appenders(appenders)
+                .loggers(loggers)
+                .build(root)
+            {
+                Ok(c) => config = Some(c),
+                Err(errors) => {
+                    for e in errors.errors() {
+                        problems.add(&Place::TopLevel, e.to_string());
+                    }
+                }
+            }
+        }
+        problems.into_result(source_name, ())?;
+        match config {
+            Some(config) => Ok(LoadedConfig {
+                config,
+                refresh_rate,
+            }),
+            None => Err(ConfigError::single(
+                source_name,
+                Place::TopLevel,
+                "the config could not be built".into(),
+            )),
+        }
+    }
+
+    fn refresh_rate(&mut self, value: &Value) -> Option<Duration> {
+        let parsed = match value {
+            Value::Number(n) => n
+                .as_u64()
+                .map(Duration::from_secs)
+                .ok_or_else(|| format!("{n}")),
+            Value::String(s) => humantime::parse_duration(s).map_err(|_| format!("{s:?}")),
+            other => Err(format!("{other:?}")),
+        };
+        match parsed {
+            Ok(d) => Some(d),
+            Err(got) => {
+                self.problems.add(
+                    &Place::TopLevel,
+                    format!("field \"refresh_rate\": expected a duration such as \"30 seconds\", got {got}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Builds every appender; returns those that built and the names of all that were declared
+    /// (so references to a declared-but-broken appender are not reported twice).
+    fn appenders(&mut self, value: Value) -> (Vec<Appender>, Vec<String>) {
+        let mut built = Vec::new();
+        let mut names = Vec::new();
+        let Value::Mapping(map) = value else {
+            if !value.is_null() {
+                self.problems.add(
+                    &Place::TopLevel,
+                    "field \"appenders\": expected a mapping of appender names to appenders",
+                );
+            }
+            return (built, names);
+        };
+        for (name, value) in map {
+            let name = yaml_key(&name);
+            names.push(name.clone());
+            let place = Place::Appender(name.clone());
+            if let Some(appender) = self.appender(&place, &name, value) {
+                built.push(appender);
+            }
+        }
+        (built, names)
+    }
+
+    fn appender(&mut self, place: &Place, name: &str, value: Value) -> Option<Appender> {
+        let Value::Mapping(mut map) = value else {
+            self.problems.add(
+                place,
+                "expected a mapping with a `kind:` and the appender's fields",
+            );
+            return None;
+        };
+        let kinds = crate::appender_kinds();
+        let kind = match map.remove("kind") {
+            Some(Value::String(k)) => k,
+            Some(other) => {
+                self.problems.add(
+                    place,
+                    format!(
+                        "field \"kind\": expected a string, got {}",
+                        describe(&other)
+                    ),
+                );
+                return None;
+            }
+            None => {
+                self.problems.add(
+                    place,
+                    format!(
+                        "field \"kind\": missing; expected one of {}",
+                        kinds.join(", ")
+                    ),
+                );
+                return None;
+            }
+        };
+        if let Some(message) = crate::kind_unavailable(&kind) {
+            self.problems
+                .add(place, format!("field \"kind\": {message}"));
+            return None;
+        }
+        if !kinds.contains(&kind.as_str()) {
+            let hint = closest_name(&kind, kinds.iter().copied())
+                .map(|k| format!(" (did you mean `{k}`?)"))
+                .unwrap_or_default();
+            self.problems.add(
+                place,
+                format!(
+                    "field \"kind\": unknown appender kind {kind:?}{hint}; the kinds are {}",
+                    kinds.join(", ")
+                ),
+            );
+            return None;
+        }
+        let filters = self.filters(place, map.remove("filters"));
+        if crate::is_our_appender_kind(&kind) {
+            map.insert(
+                Value::String(APPENDER_NAME_KEY.into()),
+                Value::String(name.into()),
+            );
+        }
+        let raw = to_raw_value(&Value::Mapping(map));
+        let appender = match self.deserializers.deserialize::<dyn Append>(&kind, raw) {
+            Ok(a) => a,
+            Err(e) => {
+                self.problems.add(place, self.explain(&e));
+                return None;
+            }
+        };
+        Some(Appender::builder().filters(filters?).build(name, appender))
+    }
+
+    fn filters(&mut self, place: &Place, value: Option<Value>) -> Option<Vec<Box<dyn Filter>>> {
+        let Some(value) = value else {
+            return Some(Vec::new());
+        };
+        let Value::Sequence(items) = value else {
+            self.problems.add(place, "field \"filters\": expected a list of filters such as `- { kind: threshold, level: warn }`");
+            return None;
+        };
+        let mut filters = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.into_iter().enumerate() {
+            let Value::Mapping(mut map) = item else {
+                self.problems.add(
+                    place,
+                    format!("field \"filters.{i}\": expected a mapping with a `kind:`"),
+                );
+                ok = false;
+                continue;
+            };
+            let Some(Value::String(kind)) = map.remove("kind") else {
+                self.problems.add(
+                    place,
+                    format!(
+                        "field \"filters.{i}.kind\": missing; expected one of {}",
+                        crate::FILTER_KINDS.join(", ")
+                    ),
+                );
+                ok = false;
+                continue;
+            };
+            match self
+                .deserializers
+                .deserialize::<dyn Filter>(&kind, to_raw_value(&Value::Mapping(map)))
+            {
+                Ok(f) => filters.push(f),
+                Err(e) => {
+                    self.problems.add(
+                        place,
+                        format!("field \"filters.{i}\": {}", self.explain(&e)),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(filters)
+    }
+
+    fn loggers(&mut self, value: Value, appender_names: &[String]) -> Vec<Logger> {
+        let mut loggers = Vec::new();
+        let Value::Mapping(map) = value else {
+            if !value.is_null() {
+                self.problems.add(&Place::TopLevel, "field \"loggers\": expected a mapping of logger names (targets such as `app::db` or `rustls`) to loggers");
+            }
+            return loggers;
+        };
+        for (name, value) in map {
+            let name = yaml_key(&name);
+            let place = Place::Logger(name.clone());
+            let additive = match &value {
+                Value::Mapping(m) => match m.get("additive") {
+                    None => true,
+                    Some(Value::Bool(b)) => *b,
+                    Some(other) => {
+                        self.problems.add(
+                            &place,
+                            format!(
+                                "field \"additive\": expected true or false, got {}",
+                                describe(other)
+                            ),
+                        );
+                        true
+                    }
+                },
+                _ => true,
+            };
+            if let Some((level, appenders)) =
+                self.logger_fields(&place, value, appender_names, true)
+            {
+                let Some(level) = level.0 else {
+                    self.problems.add(
+                        &place,
+                        format!("field \"level\": missing; expected one of {LEVELS}"),
+                    );
+                    continue;
+                };
+                loggers.push(
+                    Logger::builder()
+                        .appenders(appenders)
+                        .additive(additive)
+                        .build(name, level),
+                );
+            }
+        }
+        loggers
+    }
+
+    /// The `level` and `appenders` of the root or a logger, checking field names and that each
+    /// referenced appender exists.
+    fn logger_fields(
+        &mut self,
+        place: &Place,
+        value: Value,
+        appender_names: &[String],
+        additive_allowed: bool,
+    ) -> Option<(OptionalLevel, Vec<String>)> {
+        let Value::Mapping(map) = value else {
+            self.problems
+                .add(place, "expected a mapping with `level:` and `appenders:`");
+            return None;
+        };
+        let allowed: &[&str] = if additive_allowed {
+            &["level", "appenders", "additive"]
+        } else {
+            &["level", "appenders"]
+        };
+        let mut level = OptionalLevel(None);
+        let mut appenders = Vec::new();
+        let mut ok = true;
+        for (key, value) in map {
+            let key = yaml_key(&key);
+            match key.as_str() {
+                "level" => match parse_level(&value) {
+                    Ok(l) => level = OptionalLevel(Some(l)),
+                    Err(m) => {
+                        self.problems.add(place, m);
+                        ok = false;
+                    }
+                },
+                "appenders" => {
+                    let Value::Sequence(items) = value else {
+                        self.problems.add(
+                            place,
+                            "field \"appenders\": expected a list of appender names",
+                        );
+                        ok = false;
+                        continue;
+                    };
+                    for item in items {
+                        let name = yaml_key(&item);
+                        if !appender_names.contains(&name) {
+                            let hint =
+                                closest_name(&name, appender_names.iter().map(String::as_str))
+                                    .map(|n| format!(" (did you mean {n:?}?)"))
+                                    .unwrap_or_default();
+                            self.problems.add(place, format!(
+                                "field \"appenders\": no appender named {name:?}{hint}; the appenders are: {}",
+                                if appender_names.is_empty() { "(none)".to_owned() } else { appender_names.join(", ") }
+                            ));
+                            ok = false;
+                        } else {
+                            appenders.push(name);
+                        }
+                    }
+                }
+                "additive" if additive_allowed => {}
+                other => {
+                    self.problems.add(place, unknown_field(other, allowed));
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some((level, appenders))
+    }
+
+    /// Turns a deserializer's error into a message that says what exists: unknown encoder or
+    /// filter kinds list the kinds; unknown fields get a "did you mean".
+    fn explain(&self, error: &anyhow::Error) -> String {
+        let message = format!("{error:#}");
+        let mut message = with_did_you_mean(&message);
+        for (what, kinds) in [
+            ("encoder", crate::ENCODER_KINDS),
+            ("filter", crate::FILTER_KINDS),
+        ] {
+            let marker = format!("no {what} deserializer for kind `");
+            if let Some(start) = message.find(&marker) {
+                let after = &message[start + marker.len()..];
+                if let Some(end) = after.find('`') {
+                    let kind = after[..end].to_owned();
+                    let hint = closest_name(&kind, kinds.iter().copied())
+                        .map(|k| format!(" (did you mean `{k}`?)"))
+                        .unwrap_or_default();
+                    let tail_start = start + marker.len() + end + 1;
+                    let tail = message[tail_start..]
+                        .trim_start_matches(" registered")
+                        .to_owned();
+                    message = format!(
+                        "{}unknown {what} kind {kind:?}{hint}; the kinds are {}{tail}",
+                        &message[..start],
+                        kinds.join(", ")
+                    );
+                }
+            }
+        }
+        message
+    }
+}
+
+struct OptionalLevel(Option<LevelFilter>);
+
+fn parse_level(value: &Value) -> Result<LevelFilter, String> {
+    let text = match value {
+        Value::String(s) => s.as_str(),
+        other => {
+            return Err(format!(
+                "field \"level\": expected one of {LEVELS}, got {}",
+                describe(other)
+            ));
+        }
+    };
+    match text.to_ascii_lowercase().as_str() {
+        // Python's name for warn, accepted so configs written by Python users load.
+        "warning" => Ok(LevelFilter::Warn),
+        lower => lower.parse().map_err(|_| {
+            format!("field \"level\": unknown level {text:?}; expected one of {LEVELS}")
+        }),
+    }
+}
+
+fn unknown_field(name: &str, allowed: &[&str]) -> String {
+    let hint = closest_name(name, allowed.iter().copied())
+        .map(|c| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default();
+    format!(
+        "unknown field `{name}`{hint}; the fields are {}",
+        allowed.join(", ")
+    )
+}
+
+fn yaml_key(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "nothing".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Sequence(_) => "a list".into(),
+        Value::Mapping(_) => "a mapping".into(),
+        Value::Tagged(t) => format!("a value tagged {}", t.tag),
+    }
+}
+
+/// log4rs's deserializers take `serde_value::Value`; a YAML tree converts losslessly.
+fn to_raw_value(value: &Value) -> serde_value::Value {
+    serde_value::to_value(value).unwrap_or(serde_value::Value::Unit)
+}

@@ -1,0 +1,159 @@
+//! Starting logging: strict `init_file` / `init_config`, the handle that flushes on drop, and
+//! hot reload (`refresh_rate`) that only ever applies a config with no problems.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
+
+use crate::config::{ConfigError, LoadedConfig, load_config_file};
+
+/// Why logging could not start.
+#[derive(Debug)]
+pub enum InitError {
+    /// The config has problems (every one is listed); nothing was started.
+    Config(ConfigError),
+    /// Another logger is already installed for this process (`log::set_logger` was called).
+    AlreadyInitialized,
+}
+
+impl std::fmt::Display for InitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            InitError::Config(e) => e.fmt(f),
+            InitError::AlreadyInitialized => f.write_str(
+                "a logger is already installed in this process; call init_file/init_config once, at the top of main",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            InitError::Config(e) => Some(e),
+            InitError::AlreadyInitialized => None,
+        }
+    }
+}
+
+impl From<ConfigError> for InitError {
+    fn from(e: ConfigError) -> Self {
+        InitError::Config(e)
+    }
+}
+
+/// The running logger. Keep it alive for the life of the program: dropping it flushes every
+/// appender (queued mail is sent, buffered file data written), like tracing-appender's
+/// `WorkerGuard`. It also stops the hot-reload watcher, if one runs.
+///
+/// ```no_run
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let _log = log4rs_appenders::init_file("config-examples/microblog.yaml")?;
+///     log::info!("started");
+///     Ok(())
+/// } // `_log` dropped here: everything queued is delivered before exit
+/// ```
+#[must_use = "dropping the handle flushes and ends hot reload; bind it: `let _log = ...`"]
+#[derive(Debug)]
+pub struct LogHandle {
+    handle: log4rs::Handle,
+    stop_reload: Option<Arc<AtomicBool>>,
+}
+
+impl LogHandle {
+    /// log4rs's own handle, for reconfiguring at runtime.
+    pub fn log4rs_handle(&self) -> &log4rs::Handle {
+        &self.handle
+    }
+
+    /// Replaces the running config (the old appenders are flushed and dropped).
+    pub fn set_config(&self, config: log4rs::Config) {
+        self.handle.set_config(config);
+    }
+
+    /// Flushes every appender now.
+    pub fn flush(&self) {
+        log::logger().flush();
+    }
+}
+
+impl Drop for LogHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = &self.stop_reload {
+            stop.store(true, Ordering::Relaxed);
+        }
+        log::logger().flush();
+    }
+}
+
+/// Loads `path` strictly and starts logging with it.
+///
+/// Unlike `log4rs::init_file`, which prints config errors and starts with what it could build,
+/// this refuses to start and returns every problem at once. With `refresh_rate:` in the file, a
+/// watcher thread re-reads the file when it changes and applies it only if it has no problems
+/// (otherwise the problems are reported and the running config stays).
+pub fn init_file(path: impl AsRef<Path>) -> Result<LogHandle, InitError> {
+    let path = path.as_ref().to_path_buf();
+    let LoadedConfig {
+        config,
+        refresh_rate,
+    } = load_config_file(&path)?;
+    let mut handle = init_config(config)?;
+    if let Some(rate) = refresh_rate {
+        let stop = Arc::new(AtomicBool::new(false));
+        spawn_reloader(path, rate, handle.handle.clone(), stop.clone());
+        handle.stop_reload = Some(stop);
+    }
+    Ok(handle)
+}
+
+/// Starts logging with a config built in code (see the crate docs for the builder side).
+pub fn init_config(config: log4rs::Config) -> Result<LogHandle, InitError> {
+    let handle = log4rs::init_config(config).map_err(|_| InitError::AlreadyInitialized)?;
+    Ok(LogHandle {
+        handle,
+        stop_reload: None,
+    })
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+fn spawn_reloader(
+    path: PathBuf,
+    mut rate: Duration,
+    handle: log4rs::Handle,
+    stop: Arc<AtomicBool>,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("log4rs-appenders-reload".into())
+        .spawn(move || {
+            let mut last = modified(&path);
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(rate);
+                let now = modified(&path);
+                if now == last || stop.load(Ordering::Relaxed) {
+                    continue;
+                }
+                last = now;
+                match load_config_file(&path) {
+                    Ok(loaded) => {
+                        handle.set_config(loaded.config);
+                        if let Some(r) = loaded.refresh_rate {
+                            rate = r;
+                        }
+                    }
+                    Err(e) => crate::report::report_error(&anyhow::anyhow!(
+                        "config reload skipped, the running config stays: {e}"
+                    )),
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        crate::report::report_error(&anyhow::anyhow!(
+            "cannot start the config reload thread: {e}"
+        ));
+    }
+}
