@@ -1,12 +1,16 @@
 //! Production appenders for [log4rs]. (Crate docs are assembled with the README.)
 
 pub mod config;
+#[cfg(feature = "debug-smtp")]
+pub mod debug_smtp;
 pub mod encode;
 mod init;
+mod panic;
 pub mod report;
 pub mod worker;
 
 pub use init::{InitError, LogHandle, init_config, init_file};
+pub use panic::log_panics;
 pub use report::set_error_handler;
 
 /// log4rs's default deserializers plus every kind this crate adds: pass it to log4rs's own

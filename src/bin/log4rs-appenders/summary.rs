@@ -1,0 +1,108 @@
+//! What a loaded config does: each appender's kind and destination (read from the YAML, for
+//! display), and which appenders a record on a given logger reaches (log4rs's routing).
+
+use std::path::Path;
+
+use log::LevelFilter;
+
+/// One appender as written in the YAML.
+pub struct AppenderInfo {
+    pub name: String,
+    pub kind: String,
+    /// Where it writes, for display: a path, `host:port`, a syslog address, ...
+    pub destination: Option<String>,
+}
+
+/// The appenders declared in the YAML file, in file order. The file has already loaded
+/// without problems, so this only reads what it needs and never fails loudly.
+pub fn appenders(path: &Path) -> Vec<AppenderInfo> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&text) else {
+        return Vec::new();
+    };
+    let Some(map) = doc.get("appenders").and_then(|a| a.as_mapping()) else {
+        return Vec::new();
+    };
+    map.iter()
+        .map(|(name, value)| {
+            let field = |f: &str| value.get(f).and_then(scalar_text);
+            let kind = field("kind").unwrap_or_default();
+            let destination = match kind.as_str() {
+                "smtp" => field("host").map(|h| match field("port") {
+                    Some(p) => format!("{h}:{p}"),
+                    None => h,
+                }),
+                "syslog" => field("address"),
+                "windows_event_log" => field("source").map(|s| format!("source {s}")),
+                "console" => Some(field("target").unwrap_or_else(|| "stdout".into())),
+                _ => field("path"),
+            };
+            AppenderInfo {
+                name: scalar_text(name).unwrap_or_default(),
+                kind,
+                destination,
+            }
+        })
+        .collect()
+}
+
+fn scalar_text(v: &serde_yaml::Value) -> Option<String> {
+    match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Where a record on one logger (target) goes.
+pub struct Route {
+    /// The configured logger that decides: the longest `::`-prefix of the target, or `root`.
+    pub logger: String,
+    pub level: LevelFilter,
+    /// Appender names, the logger's own first, then its ancestors' while `additive`.
+    pub appenders: Vec<String>,
+}
+
+/// log4rs's routing: the closest configured logger decides the level; appenders accumulate up
+/// the chain of ancestors until one has `additive: false`, ending with root's.
+pub fn route(config: &log4rs::Config, target: &str) -> Route {
+    let parts: Vec<&str> = target.split("::").collect();
+    let find = |name: &str| config.loggers().iter().find(|l| l.name() == name);
+    let mut chain = Vec::new();
+    for len in (1..=parts.len()).rev() {
+        if let Some(logger) = find(&parts[..len].join("::")) {
+            chain.push(logger);
+        }
+    }
+    let (logger, level) = match chain.first() {
+        Some(l) => (l.name().to_owned(), l.level()),
+        None => ("root".to_owned(), config.root().level()),
+    };
+    let mut appenders: Vec<String> = Vec::new();
+    let mut add = |names: &[String]| {
+        for n in names {
+            if !appenders.contains(n) {
+                appenders.push(n.clone());
+            }
+        }
+    };
+    let mut reaches_root = true;
+    for l in &chain {
+        add(l.appenders());
+        if !l.additive() {
+            reaches_root = false;
+            break;
+        }
+    }
+    if reaches_root {
+        add(config.root().appenders());
+    }
+    Route {
+        logger,
+        level,
+        appenders,
+    }
+}
