@@ -158,17 +158,60 @@ fn a_missing_file_is_one_clear_problem() {
     assert!(e.to_string().contains("cannot read it"), "{e}");
 }
 
+fn config_examples() -> Vec<std::path::PathBuf> {
+    let mut paths: Vec<_> = std::fs::read_dir("config-examples")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "config-examples/ has no YAML files");
+    paths
+}
+
+/// `init_file` installs the global logger, which a process can do once: so each example is
+/// started in a child process running `init_one_example` below.
 #[test]
-fn every_config_example_loads() {
-    let mut count = 0;
-    for entry in std::fs::read_dir("config-examples").unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            if let Err(e) = load_config_file(&path) {
-                panic!("{e}");
-            }
-            count += 1;
-        }
+fn init_file_succeeds_on_every_config_example() {
+    let scratch = tempfile::tempdir().unwrap();
+    for path in config_examples() {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "init_one_example",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(
+                "LOG4RS_APPENDERS_EXAMPLE",
+                std::fs::canonicalize(&path).unwrap(),
+            )
+            // Relative paths in the examples (logs/...) land in the scratch dir.
+            .current_dir(scratch.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success() && text.contains("initialized"),
+            "init_file({}) failed:\n{text}",
+            path.display()
+        );
     }
-    assert!(count >= 1, "config-examples/ has no YAML files");
+}
+
+/// The child side of `init_file_succeeds_on_every_config_example`; does nothing on its own.
+#[test]
+fn init_one_example() {
+    let Some(path) = std::env::var_os("LOG4RS_APPENDERS_EXAMPLE") else {
+        return;
+    };
+    match log4rs_appenders::init_file(&path) {
+        Ok(handle) => {
+            log::info!(target: "config_example", "hello from the example config");
+            handle.flush();
+            println!("initialized {}", path.to_string_lossy());
+        }
+        Err(e) => panic!("{e}"),
+    }
 }
