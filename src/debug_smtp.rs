@@ -74,8 +74,13 @@ impl ReceivedMail {
 
     /// The text of the mail: the transfer encoding undone and the charset decoded. For a
     /// multipart mail, the `text/plain` parts joined (or every text part if none is plain).
-    /// If the mail cannot be parsed, the raw data as text.
+    /// If the mail cannot be parsed, the raw data as text. Lines end with `\n` (not the wire's
+    /// `\r\n`).
     pub fn body(&self) -> String {
+        self.body_crlf().replace("\r\n", "\n")
+    }
+
+    fn body_crlf(&self) -> String {
         let Ok(parsed) = mailparse::parse_mail(&self.data) else {
             return String::from_utf8_lossy(&self.data).into_owned();
         };

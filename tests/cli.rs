@@ -1,0 +1,395 @@
+//! The `log4rs-appenders` binary, run for real: each subcommand, its output and exit code,
+//! failure paths included.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_log4rs-appenders");
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn write(dir: &Path, name: &str, contents: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn every_subcommand_has_help_that_documents_exit_codes() {
+    for args in [
+        &["--help"][..],
+        &["check", "--help"],
+        &["send-test", "--help"],
+        &["smtp-debug-server", "--help"],
+        &["eventlog", "--help"],
+        &["eventlog", "register", "--help"],
+    ] {
+        let out = run(args);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stdout.contains("Usage:"), "{args:?}: {stdout}");
+        if args.len() == 2 && args[0] != "eventlog" || args == ["--help"] {
+            assert!(stdout.contains("Exit codes:"), "{args:?}: {stdout}");
+        }
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_and_say_what_is_wrong() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+        (&["check"], "required arguments were not provided"),
+        (
+            &["send-test", "x.yaml", "--level", "loud"],
+            "unknown level \"loud\"; use one of error, warn, info, debug, trace",
+        ),
+        (
+            &["smtp-debug-server", "--port", "1"],
+            "unexpected argument '--port'",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = run(args);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn check_lists_every_problem_at_once_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "bad.yaml",
+        "appenders:\n  out: { kind: consol }\n  f: { kind: file }\nroot: { level: loud, appenders: [out, nope] }\n",
+    );
+    let out = run(&["check", &config]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    for expected in [
+        "has 4 problems",
+        "appender \"out\": field \"kind\": unknown appender kind \"consol\" (did you mean `console`?)",
+        "appender \"f\":",
+        "root logger: field \"level\": unknown level \"loud\"",
+        "no appender named \"nope\"",
+        "4 problem(s)",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn check_of_a_missing_file_says_so_and_exits_1() {
+    let out = run(&["check", "/nonexistent/log4rs.yaml"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("cannot read it"), "{stderr}");
+}
+
+#[test]
+fn check_summarizes_which_loggers_reach_which_appenders() {
+    let out = run(&["check", "config-examples/per-library.yaml"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let line = |start: &str| {
+        stdout
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no line starting {start:?} in:\n{stdout}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(
+        stdout.starts_with("config-examples/per-library.yaml: OK"),
+        "{stdout}"
+    );
+    assert_eq!(line("app_log"), "app_log file -> logs/app.log");
+    assert_eq!(line("root"), "root warn -> problems");
+    assert_eq!(
+        line("microblog"),
+        "microblog info -> app_log (additive: false)"
+    );
+    assert_eq!(
+        line("globset"),
+        "globset debug -> app_log, problems (with its parents')"
+    );
+}
+
+fn file_config(dir: &Path, log: &Path, extra_appender: &str, loggers: &str) -> String {
+    write(
+        dir,
+        "log4rs.yaml",
+        &format!(
+            "appenders:\n  main_log:\n    kind: file\n    path: {:?}\n    encoder: {{ pattern: \"{{l}} {{t}} {{m}}{{n}}\" }}\n{extra_appender}root: {{ level: info, appenders: [main_log] }}\n{loggers}",
+            log.to_string_lossy()
+        ),
+    )
+}
+
+#[test]
+fn send_test_writes_one_record_and_reports_each_appender_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (main_log, db_log) = (dir.path().join("main.log"), dir.path().join("db.log"));
+    let config = file_config(
+        dir.path(),
+        &main_log,
+        &format!(
+            "  db_log:\n    kind: file\n    path: {:?}\n    encoder: {{ pattern: \"{{l}} {{t}} {{m}}{{n}}\" }}\n",
+            db_log.to_string_lossy()
+        ),
+        "loggers:\n  app::db: { level: debug, appenders: [db_log] }\n",
+    );
+    let out = run(&[
+        "send-test",
+        &config,
+        "--level",
+        "warn",
+        "--logger",
+        "app::db::pool",
+        "--message",
+        "smoke test 7",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("configured logger \"app::db\" (level debug), appenders: db_log, main_log"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("db_log (file): DELIVERED"), "{stdout}");
+    assert!(stdout.contains("main_log (file): DELIVERED"), "{stdout}");
+    for log in [&main_log, &db_log] {
+        assert_eq!(
+            std::fs::read_to_string(log).unwrap(),
+            "WARN app::db::pool smoke test 7\n"
+        );
+    }
+}
+
+#[test]
+fn send_test_reports_an_appender_that_fails_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok_log = dir.path().join("ok.log");
+    // /dev/full opens fine and fails every write with "no space left on device".
+    let config = file_config(
+        dir.path(),
+        &ok_log,
+        "  full_disk: { kind: file, path: /dev/full }\n",
+        "loggers:\n  app: { level: info, appenders: [full_disk] }\n",
+    );
+    let out = run(&["send-test", &config, "--logger", "app"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("full_disk (file): FAILED:"), "{stdout}");
+    assert!(stdout.to_lowercase().contains("no space left"), "{stdout}");
+    assert!(stdout.contains("main_log (file): DELIVERED"), "{stdout}");
+    assert!(
+        std::fs::read_to_string(&ok_log)
+            .unwrap()
+            .starts_with("ERROR app log4rs-appenders send-test")
+    );
+}
+
+#[test]
+fn send_test_says_when_the_logger_level_stops_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("main.log");
+    let config = file_config(dir.path(), &log, "", "");
+    let out = run(&["send-test", &config, "--level", "debug"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("logger \"root\" is at level info, so a debug record on \"send_test\" goes nowhere; try --level info"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "");
+}
+
+#[test]
+fn send_test_skips_an_appender_whose_filter_rejects_the_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("main.log");
+    let quiet = dir.path().join("errors-only.log");
+    let config = file_config(
+        dir.path(),
+        &log,
+        &format!(
+            "  errors_only:\n    kind: file\n    path: {:?}\n    filters: [{{ kind: threshold, level: error }}]\n",
+            quiet.to_string_lossy()
+        ),
+        "loggers:\n  app: { level: info, appenders: [errors_only] }\n",
+    );
+    let out = run(&["send-test", &config, "--level", "info", "--logger", "app"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("errors_only (file): SKIPPED: its filter rejects"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(&quiet).unwrap(), "");
+    assert!(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .starts_with("INFO app ")
+    );
+}
+
+#[test]
+fn send_test_on_a_broken_config_lists_the_problems_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(dir.path(), "bad.yaml", "appenders:\n  f: { kind: file }\n");
+    let out = run(&["send-test", &config]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("appender \"f\":"), "{stderr}");
+    assert!(stderr.contains("nothing was sent"), "{stderr}");
+}
+
+/// Starts `smtp-debug-server` on a free port; returns the child and the port it printed.
+fn start_debug_server(
+    extra: &[&str],
+) -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    u16,
+) {
+    let mut child = Command::new(BIN)
+        .args(["smtp-debug-server", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let port = first
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no port in {first:?}"));
+    (child, stdout, port)
+}
+
+#[test]
+fn smtp_debug_server_prints_each_mail_decoded_and_stops_after_max_mails() {
+    if !support::peer_available("python3", "apt-get install python3") {
+        return;
+    }
+    let (mut child, mut stdout, port) = start_debug_server(&["--max-mails", "1"]);
+    // Python's smtplib as an independent client; a UTF-8 body makes it quoted-printable or base64.
+    let client = Command::new("python3")
+        .args([
+            "-c",
+            r#"
+import smtplib, sys
+from email.message import EmailMessage
+m = EmailMessage()
+m["Subject"] = "Microblog Failure: José"
+m["From"] = "no-reply@localhost"
+m["To"] = "admin@example.com"
+m.set_content("Traceback (most recent call last):\n.leading dot\nusername déjà pris")
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
+    s.send_message(m)
+"#,
+            &port.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        client.status.success(),
+        "{}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+    let mut printed = String::new();
+    let start = Instant::now();
+    while !printed.contains("END MESSAGE") && start.elapsed() < Duration::from_secs(10) {
+        if stdout.read_line(&mut printed).unwrap() == 0 {
+            break;
+        }
+    }
+    for expected in [
+        "X-Envelope-From: no-reply@localhost",
+        "X-Envelope-To: admin@example.com",
+        "Subject: Microblog Failure: José",
+        "Traceback (most recent call last):\n.leading dot\nusername déjà pris",
+    ] {
+        assert!(
+            printed.contains(expected),
+            "missing {expected:?} in:\n{printed}"
+        );
+    }
+    let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "--max-mails 1 should end the server"
+    );
+}
+
+fn wait_with_timeout(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn smtp_debug_server_on_a_port_in_use_says_so_and_exits_1() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = run(&["smtp-debug-server", "--listen", &addr]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("pick another port with --listen"),
+        "{stderr}"
+    );
+}
+
+#[cfg(not(windows))]
+#[test]
+fn eventlog_explains_it_needs_windows_and_exits_1() {
+    for action in ["register", "deregister"] {
+        let out = run(&["eventlog", action, "Microblog"]);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(&format!("cannot {action} event source \"Microblog\"")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("only on Windows"), "{stderr}");
+    }
+}
