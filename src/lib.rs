@@ -2,6 +2,8 @@
 
 pub mod config;
 pub mod encode;
+#[cfg(feature = "eventlog")]
+pub mod eventlog;
 pub mod report;
 pub mod worker;
 
@@ -11,5 +13,7 @@ pub use report::set_error_handler;
 pub fn deserializers() -> log4rs::config::Deserializers {
     #[allow(unused_mut)]
     let mut d = log4rs::config::Deserializers::default();
+    #[cfg(feature = "eventlog")]
+    d.insert("windows_event_log", eventlog::WindowsEventLogDeserializer);
     d
 }
