@@ -27,9 +27,18 @@ fn main() -> ExitCode {
     };
     let result = match command.as_str() {
         "log" => log_records(source),
-        "register" => registration(&args).register().map(|()| println!("registered {source}")),
+        "register" => registration(&args)
+            .register()
+            .map(|()| println!("registered {source}")),
         "deregister" => registration(&args).deregister().map(|removed| {
-            println!("{}", if removed { "deregistered" } else { "was not registered" })
+            println!(
+                "{}",
+                if removed {
+                    "deregistered"
+                } else {
+                    "was not registered"
+                }
+            )
         }),
         other => Err(anyhow::anyhow!("unknown command {other:?}")),
     };

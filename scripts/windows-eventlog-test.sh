@@ -2,7 +2,8 @@
 # The Windows Event Log appender, for real: cross-builds examples/eventlog_smoke.rs for
 # x86_64-pc-windows-gnu, runs it under wine, and checks from the Linux side (wine's stderr with
 # WINEDEBUG=+eventlog) that each record reached ReportEventW with the right type, id, category
-# and text, and (wine's registry) that registering and deregistering a source work.
+# and text, and (wine's registry) that registering and deregistering a source work. Then runs
+# the crate's eventlog unit and integration tests built for Windows, under wine.
 #
 # Needs scripts/install/windows.sh (mingw-w64, wine, the Rust target) and python3.
 # Exits non-zero on any failure; ends with "eventlog-wine: N passed, M failed".
@@ -126,6 +127,20 @@ check "  ... and says it removed it" contains "$work/dereg.out" "deregistered"
 check "the registry key is gone" bash -c "! wine reg query '$key\\Application\\$source' >/dev/null 2>&1"
 run dereg-again deregister "$source" || true
 check "deregistering again says it was not registered" contains "$work/dereg-again.out" "was not registered"
+
+echo "== the crate's eventlog tests, built for Windows and run under wine"
+if CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/windows/wine-runner.sh" \
+    LOG4RS_APPENDERS_WINE_SHIM="$shim" \
+    cargo test --quiet --target x86_64-pc-windows-gnu --no-default-features --features eventlog \
+    --lib --test eventlog >"$work/cargo-test.log" 2>&1; then
+    echo "PASS cargo test --target x86_64-pc-windows-gnu (lib + tests/eventlog.rs) under wine"
+    passed=$((passed + 1))
+else
+    echo "FAIL cargo test --target x86_64-pc-windows-gnu under wine; its output:"
+    sed 's/^/     /' "$work/cargo-test.log" | tail -40
+    failed=$((failed + 1))
+fi
+grep -E '^test result' "$work/cargo-test.log" | sed 's/^/     /' || true
 
 wineserver --kill >/dev/null 2>&1 || true
 echo "eventlog-wine: $passed passed, $failed failed"

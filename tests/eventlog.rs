@@ -63,6 +63,20 @@ fn off_windows_with_on_other_platforms_ignore_it_builds_and_accepts_records() {
     assert!(appender("{ source: Microblog, on_other_platforms: ignore }").is_ignored());
 }
 
+#[cfg(windows)]
+#[test]
+fn on_windows_on_other_platforms_ignore_changes_nothing_and_records_are_reported() {
+    let a = appender("{ source: Log4rsAppendersTest, on_other_platforms: ignore }");
+    assert!(!a.is_ignored());
+    record_at(
+        Level::Warn,
+        format_args!("written for real on Windows"),
+        |r| {
+            a.append(r).expect("ReportEventW succeeds");
+        },
+    );
+}
+
 #[test]
 fn config_errors_name_the_field_everywhere() {
     let cases = [
