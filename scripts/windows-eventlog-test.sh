@@ -25,6 +25,14 @@ exe_dir="$target_dir/x86_64-pc-windows-gnu/debug/examples"
 work="$target_dir/eventlog-wine"
 mkdir -p "$work"
 
+echo "== cargo check --target x86_64-pc-windows-gnu --all-features --all-targets"
+windows_check_ok=1
+if ! cargo check --quiet --target x86_64-pc-windows-gnu --all-features --all-targets \
+    >"$work/windows-check.log" 2>&1; then
+    windows_check_ok=0
+    sed 's/^/     /' "$work/windows-check.log" | tail -40
+fi
+
 echo "== building examples/eventlog_smoke.rs for x86_64-pc-windows-gnu"
 cargo build --quiet --target x86_64-pc-windows-gnu --no-default-features --features eventlog \
     --example eventlog_smoke
@@ -52,6 +60,13 @@ fi
 
 passed=0
 failed=0
+if [ "$windows_check_ok" = 1 ]; then
+    echo "PASS the whole crate (every feature, tests, examples) builds for Windows"
+    passed=1
+else
+    echo "FAIL the crate does not build for Windows with --all-features (output above)"
+    failed=1
+fi
 check() { # check DESCRIPTION COMMAND...
     local what=$1
     shift

@@ -104,7 +104,7 @@ fn config_errors_name_the_field_everywhere() {
         ),
         (
             "{ source: M, event_id: 70000 }",
-            "field \"event_id\": event_id: event id 70000 is out of range; use 0 to 65535",
+            "field \"event_id\": event id 70000 is out of range; use 0 to 65535",
         ),
         ("{ source: M, event_id: -1 }", "field \"event_id\""),
         (
@@ -117,7 +117,7 @@ fn config_errors_name_the_field_everywhere() {
         ),
         (
             "{ source: M, event_id: { error: 99999 } }",
-            "field \"event_id\": error: event id 99999 is out of range",
+            "field \"event_id\": \"error\": event id 99999 is out of range",
         ),
         (
             "{ source: M, event_id: { from_key: id, error: 5 } }",
@@ -173,6 +173,16 @@ fn levels_become_event_types_and_the_configured_ids_and_category() {
             assert_eq!(events[0].text(), format!("a {level} record"));
         });
     }
+}
+
+#[test]
+fn level_names_for_event_ids_accept_warning_and_any_case() {
+    let a = appender("{ source: M, on_other_platforms: ignore, event_id: { WARNING: 5, Error: 6 } }");
+    let id = |level| {
+        let record = Record::builder().level(level).args(format_args!("x")).build();
+        a.events(&record).unwrap()[0].event_id()
+    };
+    assert_eq!((id(Level::Warn), id(Level::Error), id(Level::Info)), (5, 6, 1));
 }
 
 #[test]

@@ -469,7 +469,8 @@ fn not_registered_message(name: &str, source: &str, log: &str) -> String {
     format!(
         "{who}event source {source:?} is not registered in the {log} log, so Event Viewer shows \
          each record after a \"description for Event ID ... cannot be found\" note (records are \
-         written all the same). Register it once, as administrator: \
+         written all the same; if the source is registered in another log, set `log:` to it). \
+         Register it once, as administrator: \
          `log4rs-appenders eventlog register {source}`, or from an installer \
          log4rs_appenders::eventlog::SourceRegistration::new({source:?}).log({log:?}).register(), \
          or in Windows PowerShell `New-EventLog -LogName {log} -Source {source}`"
