@@ -177,12 +177,19 @@ fn levels_become_event_types_and_the_configured_ids_and_category() {
 
 #[test]
 fn level_names_for_event_ids_accept_warning_and_any_case() {
-    let a = appender("{ source: M, on_other_platforms: ignore, event_id: { WARNING: 5, Error: 6 } }");
+    let a =
+        appender("{ source: M, on_other_platforms: ignore, event_id: { WARNING: 5, Error: 6 } }");
     let id = |level| {
-        let record = Record::builder().level(level).args(format_args!("x")).build();
+        let record = Record::builder()
+            .level(level)
+            .args(format_args!("x"))
+            .build();
         a.events(&record).unwrap()[0].event_id()
     };
-    assert_eq!((id(Level::Warn), id(Level::Error), id(Level::Info)), (5, 6, 1));
+    assert_eq!(
+        (id(Level::Warn), id(Level::Error), id(Level::Info)),
+        (5, 6, 1)
+    );
 }
 
 #[test]

@@ -270,13 +270,18 @@ fn id_number(value: &Value, what: &str) -> Result<u16, String> {
         _ => None,
     };
     // Inside a map, say which key; at the top, the path already names `event_id`.
-    let key = if what == "event_id" { String::new() } else { format!("{what:?}: ") };
+    let key = if what == "event_id" {
+        String::new()
+    } else {
+        format!("{what:?}: ")
+    };
     match number {
         Some(n) => u16::try_from(n)
             .map_err(|_| format!("{key}event id {n} is out of range; use 0 to {MAX_EVENT_ID}")),
-        None if what == "event_id" => {
-            Err(format!("expected {EVENT_ID_SHAPES}, got {}", describe(value)))
-        }
+        None if what == "event_id" => Err(format!(
+            "expected {EVENT_ID_SHAPES}, got {}",
+            describe(value)
+        )),
         None => Err(format!(
             "{key}expected an event id 0-{MAX_EVENT_ID}, got {}",
             describe(value)
