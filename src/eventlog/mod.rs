@@ -466,14 +466,29 @@ fn not_registered_message(name: &str, source: &str, log: &str) -> String {
     } else {
         format!("appender {name:?}: ")
     };
+    let quoted = |s: &str| {
+        if s.contains(char::is_whitespace) {
+            format!("\"{s}\"")
+        } else {
+            s.to_owned()
+        }
+    };
+    let log_option = if log == "Application" {
+        String::new()
+    } else {
+        format!(" --log {}", quoted(log))
+    };
     format!(
         "{who}event source {source:?} is not registered in the {log} log, so Event Viewer shows \
          each record after a \"description for Event ID ... cannot be found\" note (records are \
          written all the same; if the source is registered in another log, set `log:` to it). \
-         Register it once, as administrator: \
-         `log4rs-appenders eventlog register {source}`, or from an installer \
+         Register it once, as administrator: `log4rs-appenders eventlog register {}{log_option}`, \
+         or from an installer \
          log4rs_appenders::eventlog::SourceRegistration::new({source:?}).log({log:?}).register(), \
-         or in Windows PowerShell `New-EventLog -LogName {log} -Source {source}`"
+         or in Windows PowerShell `New-EventLog -LogName {} -Source {}`",
+        quoted(source),
+        quoted(log),
+        quoted(source),
     )
 }
 
@@ -513,5 +528,18 @@ mod tests {
         ] {
             assert!(m.contains(part), "{part:?} missing from {m}");
         }
+        let m = not_registered_message("", "Micro Blog", "Ops Log");
+        assert!(
+            m.starts_with("event source \"Micro Blog\" is not registered in the Ops Log log"),
+            "{m}"
+        );
+        assert!(
+            m.contains("eventlog register \"Micro Blog\" --log \"Ops Log\""),
+            "{m}"
+        );
+        assert!(
+            m.contains("New-EventLog -LogName \"Ops Log\" -Source \"Micro Blog\""),
+            "{m}"
+        );
     }
 }
