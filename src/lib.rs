@@ -2,6 +2,8 @@
 
 pub mod config;
 pub mod encode;
+#[cfg(feature = "eventlog")]
+pub mod eventlog;
 mod init;
 pub mod report;
 pub mod worker;
@@ -14,11 +16,14 @@ pub use report::set_error_handler;
 pub fn deserializers() -> log4rs::config::Deserializers {
     #[allow(unused_mut)]
     let mut d = log4rs::config::Deserializers::default();
+    #[cfg(feature = "eventlog")]
+    d.insert("windows_event_log", eventlog::WindowsEventLogDeserializer);
     d
 }
 
 /// Appender kinds this crate adds: (YAML kind, cargo feature that provides it, compiled in?).
-const OUR_APPENDER_KINDS: &[(&str, &str, bool)] = &[];
+const OUR_APPENDER_KINDS: &[(&str, &str, bool)] =
+    &[("windows_event_log", "eventlog", cfg!(feature = "eventlog"))];
 
 /// log4rs's own appender kinds (all enabled in our log4rs dependency).
 const LOG4RS_APPENDER_KINDS: &[&str] = &["console", "file", "rolling_file"];
