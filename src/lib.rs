@@ -4,6 +4,8 @@ pub mod config;
 #[cfg(feature = "debug-smtp")]
 pub mod debug_smtp;
 pub mod encode;
+#[cfg(feature = "eventlog")]
+pub mod eventlog;
 mod init;
 mod panic;
 pub mod report;
@@ -18,11 +20,14 @@ pub use report::set_error_handler;
 pub fn deserializers() -> log4rs::config::Deserializers {
     #[allow(unused_mut)]
     let mut d = log4rs::config::Deserializers::default();
+    #[cfg(feature = "eventlog")]
+    d.insert("windows_event_log", eventlog::WindowsEventLogDeserializer);
     d
 }
 
 /// Appender kinds this crate adds: (YAML kind, cargo feature that provides it, compiled in?).
-const OUR_APPENDER_KINDS: &[(&str, &str, bool)] = &[];
+const OUR_APPENDER_KINDS: &[(&str, &str, bool)] =
+    &[("windows_event_log", "eventlog", cfg!(feature = "eventlog"))];
 
 /// log4rs's own appender kinds (all enabled in our log4rs dependency).
 const LOG4RS_APPENDER_KINDS: &[&str] = &["console", "file", "rolling_file"];

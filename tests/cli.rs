@@ -382,14 +382,28 @@ fn smtp_debug_server_on_a_port_in_use_says_so_and_exits_1() {
 #[cfg(not(windows))]
 #[test]
 fn eventlog_explains_it_needs_windows_and_exits_1() {
-    for action in ["register", "deregister"] {
-        let out = run(&["eventlog", action, "Microblog"]);
+    for action in ["register", "deregister", "status"] {
+        let out = run(&["eventlog", action, "Micro Blog", "--log", "Ops"]);
         let (_, stderr) = text(&out);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(
-            stderr.contains(&format!("cannot {action} event source \"Microblog\"")),
-            "{stderr}"
-        );
-        assert!(stderr.contains("only on Windows"), "{stderr}");
+        if cfg!(feature = "eventlog") {
+            assert!(
+                stderr.contains("event source \"Micro Blog\"") && stderr.contains("Ops"),
+                "{stderr}"
+            );
+            assert!(stderr.contains("exist only on Windows"), "{stderr}");
+        } else {
+            assert!(stderr.contains("cargo feature `eventlog`"), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn eventlog_rejects_an_empty_source_name_in_plain_words() {
+    let out = run(&["eventlog", "status", ""]);
+    let (_, stderr) = text(&out);
+    if cfg!(feature = "eventlog") {
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("must not be empty"), "{stderr}");
     }
 }

@@ -19,7 +19,14 @@ pub(crate) const APPENDER_NAME_KEY: &str = "__appender_name";
 pub(crate) fn parse_config<T: DeserializeOwned>(value: serde_value::Value) -> anyhow::Result<T> {
     let deserializer = serde_value::ValueDeserializer::<serde_value::DeserializerError>::new(value);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let path = e.path().to_string();
+        let mut path = e.path().to_string();
+        if matches!(e.inner(), serde_value::DeserializerError::UnknownField(..)) {
+            // The path ends at the unknown field itself; the message names it already.
+            path = path
+                .rsplit_once('.')
+                .map(|(parent, _)| parent.to_owned())
+                .unwrap_or_default();
+        }
         let message = describe_error(e.inner());
         if path == "." || path.is_empty() || path == "?" {
             anyhow::anyhow!("{message}")

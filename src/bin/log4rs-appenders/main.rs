@@ -68,7 +68,8 @@ enum Command {
         #[arg(long)]
         max_mails: Option<usize>,
     },
-    /// Register or remove a Windows Event Log source (Windows only; needs administrator rights).
+    /// Register, remove or look up a Windows Event Log source (Windows only; registering and
+    /// removing need administrator rights).
     #[command(after_help = EXIT_CODES)]
     Eventlog {
         #[command(subcommand)]

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the Windows build and the wine run of the Event Log appender need:
+# mingw-w64 (linker for x86_64-pc-windows-gnu), wine (runs the cross-built program),
+# and the Rust target. Idempotent; quick when everything is already there.
+set -euo pipefail
+
+need=()
+command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64)
+if ! command -v wine >/dev/null 2>&1 && ! command -v wine64 >/dev/null 2>&1; then
+    need+=(wine wine64)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    sudo_=""
+    [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+    $sudo_ apt-get update -qq
+    $sudo_ apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+if ! rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-gnu; then
+    rustup target add x86_64-pc-windows-gnu
+fi
