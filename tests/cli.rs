@@ -407,3 +407,29 @@ fn eventlog_rejects_an_empty_source_name_in_plain_words() {
         assert!(stderr.contains("must not be empty"), "{stderr}");
     }
 }
+
+#[cfg(all(not(windows), feature = "eventlog"))]
+#[test]
+fn send_test_does_not_claim_event_log_delivery_off_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("main.log");
+    let config = file_config(
+        dir.path(),
+        &log,
+        "  eventlog: { kind: windows_event_log, source: Microblog, on_other_platforms: ignore }\n",
+        "loggers:\n  app: { level: info, appenders: [eventlog] }\n",
+    );
+    let out = run(&["send-test", &config, "--logger", "app"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "eventlog (windows_event_log): SKIPPED: the Windows Event Log exists only on Windows"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 delivered, 0 failed, 1 skipped"),
+        "{stdout}"
+    );
+}
