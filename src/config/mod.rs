@@ -4,4 +4,4 @@
 mod fields;
 
 pub use fields::{ByteSize, HumanDuration, Secret};
-pub(crate) use fields::{APPENDER_NAME_KEY, parse_config};
+pub(crate) use fields::{APPENDER_NAME_KEY, closest_name, parse_config};
