@@ -6,6 +6,7 @@ pub mod macros;
 pub mod report;
 pub mod worker;
 
+pub use macros::prelude;
 pub use report::set_error_handler;
 
 /// log4rs's default deserializers plus every kind this crate adds.

@@ -70,7 +70,7 @@ pub const MISSING_KEY_VALUE: &str = "-";
 /// | `module` | the last segment of the module path (`db` for `app::db`) | Python uses the file stem; in Rust that is often `mod`, `lib` or `main`, and inline modules have no file |
 /// | `lineno` | the line number, 0 when unknown | |
 /// | `funcName` | the enclosing function for records from this crate's macros ([`crate::info!`] ...), `(unknown function)` for `log::` macros | Rust has no caller frames; the macros record `type_name` of a local item |
-/// | `asctime` | `2003-07-08 16:49:45,896` in local time, or [`datefmt`](Self::datefmt) | `datefmt` uses chrono's strftime (`%Z` prints the offset) |
+/// | `asctime` | `2003-07-08 16:49:45,896` in local time, or [`datefmt`](Self::datefmt) | `datefmt` uses chrono's strftime (`%Z` prints the offset); in the last ~0.1 µs of a second CPython ≥ 3.12 shows the next second (its float `created` rounds up), we keep the record's second |
 /// | `created` | seconds since the epoch, float | taken when the record is encoded |
 /// | `msecs` | the millisecond part of `created`, float (`896.0`) | |
 /// | `relativeCreated` | milliseconds since the first `PythonEncoder` was built, float | Python counts from `import logging` |
@@ -649,6 +649,17 @@ mod tests {
         assert!(asctime.ends_with(",896"), "{asctime}");
         // Python: 1700000000896123456 / 1e9 == 1700000000.8961234
         assert_eq!(rest, "896.0|1700000000.8961234");
+    }
+
+    #[test]
+    fn asctime_keeps_the_records_second_where_the_float_created_rounds_up() {
+        let record = Record::builder().args(format_args!("m")).build();
+        let env = RecordEnv { created_secs: 946_684_799, created_nanos: 999_999_999, ..env() };
+        assert_eq!(env.created(), 946_684_800.0);
+        let mut out = Vec::new();
+        PythonEncoder::new("%(asctime)s").unwrap().format_with_env(&record, &env, &mut out);
+        let asctime = String::from_utf8(out).unwrap();
+        assert!(asctime.ends_with(":59,999"), "{asctime}");
     }
 
     #[test]
