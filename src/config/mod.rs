@@ -1,7 +1,7 @@
 //! Strict loading of log4rs YAML configs: every problem at once, each naming the appender or
 //! logger and the field; `$ENV{VAR}` expansion; unknown kinds list the kinds that exist.
 
-mod fields;
+pub(crate) mod fields;
 
 pub use fields::{ByteSize, HumanDuration, Secret};
-pub(crate) use fields::{APPENDER_NAME_KEY, closest_name, parse_config};
+pub(crate) use fields::{APPENDER_NAME_KEY, parse_config};

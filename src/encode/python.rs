@@ -685,7 +685,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         // The unknown field and the expected ones are named.
-        assert!(e.contains("fromat") && e.contains("format, datefmt"), "{e}");
+        assert!(e.contains("fromat") && e.contains("format") && e.contains("datefmt"), "{e}");
         assert!(PythonEncoderDeserializer.deserialize(value("{}"), &d).is_ok());
     }
 }
