@@ -42,8 +42,10 @@ fn encode_one(encoder: &dyn Encode, w: &mut SimpleWriter<Vec<u8>>, request: u64)
 fn bench_encoders(c: &mut Criterion) {
     let ours = PythonEncoder::new(PYTHON_FORMAT).expect("format");
     let theirs = PatternEncoder::new(LOG4RS_PATTERN);
-    let encoders: [(&str, &dyn Encode); 2] =
-        [("python_encoder", &ours), ("log4rs_pattern_encoder", &theirs)];
+    let encoders: [(&str, &dyn Encode); 2] = [
+        ("python_encoder", &ours),
+        ("log4rs_pattern_encoder", &theirs),
+    ];
 
     // Both render the same line (but for Python's `,` before the milliseconds).
     let mut lines = Vec::new();
@@ -54,7 +56,11 @@ fn bench_encoders(c: &mut Criterion) {
         eprintln!("{name:>24}: {}", line.trim_end());
         lines.push(line.replacen(',', ".", 1));
     }
-    assert_eq!(lines[0].len(), lines[1].len(), "the two layouts differ: {lines:?}");
+    assert_eq!(
+        lines[0].len(),
+        lines[1].len(),
+        "the two layouts differ: {lines:?}"
+    );
 
     let mut group = c.benchmark_group("encode_record_w");
     group.throughput(Throughput::Elements(1));

@@ -13,6 +13,9 @@ pub use report::set_error_handler;
 pub fn deserializers() -> log4rs::config::Deserializers {
     #[allow(unused_mut)]
     let mut d = log4rs::config::Deserializers::default();
-    d.insert(encode::python::KIND, encode::python::PythonEncoderDeserializer);
+    d.insert(
+        encode::python::KIND,
+        encode::python::PythonEncoderDeserializer,
+    );
     d
 }

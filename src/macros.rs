@@ -248,7 +248,10 @@ pub mod __private {
         function: &'static str,
         key_values: &[(&str, Value)],
     ) {
-        let source = WithFunction { key_values, function };
+        let source = WithFunction {
+            key_values,
+            function,
+        };
         log::logger().log(
             &log::Record::builder()
                 .args(args)
@@ -300,8 +303,14 @@ pub mod __private {
         #[test]
         fn function_names_drop_the_marker_closures_and_path() {
             assert_eq!(short_function_name("shop::pay::charge::f"), "charge");
-            assert_eq!(short_function_name("shop::run::{{closure}}::{{closure}}::f"), "run");
-            assert_eq!(short_function_name("<shop::Cart as shop::Total>::total::f"), "total");
+            assert_eq!(
+                short_function_name("shop::run::{{closure}}::{{closure}}::f"),
+                "run"
+            );
+            assert_eq!(
+                short_function_name("<shop::Cart as shop::Total>::total::f"),
+                "total"
+            );
             assert_eq!(short_function_name("main::f"), "main");
         }
     }

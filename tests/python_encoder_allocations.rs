@@ -81,7 +81,10 @@ impl std::error::Error for Failed {
 }
 
 fn second_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// Allocations per `records` records through `encoder`, measured within one wall-clock second
@@ -141,13 +144,21 @@ const EVERY_ATTRIBUTE: &str = "%(asctime)s %(levelname)-8s %(levelno)d %(name)s 
 #[test]
 fn encoding_records_allocates_nothing_once_warm() {
     let ours = PythonEncoder::new(EVERY_ATTRIBUTE).unwrap();
-    assert_eq!(allocations_for(&ours, 2000), 0, "PythonEncoder allocated in the steady state");
+    assert_eq!(
+        allocations_for(&ours, 2000),
+        0,
+        "PythonEncoder allocated in the steady state"
+    );
 
     let with_datefmt = PythonEncoder::new(EVERY_ATTRIBUTE)
         .unwrap()
         .datefmt("%d/%b/%Y:%H:%M:%S %z")
         .unwrap();
-    assert_eq!(allocations_for(&with_datefmt, 2000), 0, "datefmt allocated in the steady state");
+    assert_eq!(
+        allocations_for(&with_datefmt, 2000),
+        0,
+        "datefmt allocated in the steady state"
+    );
 
     // For comparison only (the README quotes it): log4rs's PatternEncoder on the benchmark's
     // equivalent pattern.
@@ -169,7 +180,10 @@ fn a_new_second_costs_a_bounded_number_of_allocations() {
     let record = |w: &mut SimpleWriter<Vec<u8>>| {
         w.0.clear();
         encoder
-            .encode(w, &log::Record::builder().args(format_args!("tick")).build())
+            .encode(
+                w,
+                &log::Record::builder().args(format_args!("tick")).build(),
+            )
             .unwrap();
     };
     record(&mut w);

@@ -110,11 +110,18 @@ fn macros_record_the_enclosing_function_and_log_macros_show_unknown_function() {
         .unwrap(),
     ));
     let config = Config::builder()
-        .appender(
-            Appender::builder()
-                .build("capture", Box::new(Capture { encoder: encoder.clone(), lines: lines.clone() })),
+        .appender(Appender::builder().build(
+            "capture",
+            Box::new(Capture {
+                encoder: encoder.clone(),
+                lines: lines.clone(),
+            }),
+        ))
+        .build(
+            Root::builder()
+                .appender("capture")
+                .build(log::LevelFilter::Trace),
         )
-        .build(Root::builder().appender("capture").build(log::LevelFilter::Trace))
         .unwrap();
     log4rs::init_config(config).unwrap();
 
@@ -124,7 +131,9 @@ fn macros_record_the_enclosing_function_and_log_macros_show_unknown_function() {
     run_jobs();
     process(("a", 1));
     let mut fut = std::pin::pin!(fetch_user());
-    let _ = fut.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    let _ = fut
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
     plain_log_macro();
 
     let here = "python_encoder_macros.rs|python_encoder_macros";
@@ -170,7 +179,10 @@ fn macros_record_the_enclosing_function_and_log_macros_show_unknown_function() {
     let test_fn = "macros_record_the_enclosing_function_and_log_macros_show_unknown_function";
     assert_eq!(
         got,
-        vec![format!("ann 12.50 [1, 2] EUR 009 {test_fn}\n"), format!("- - - -   - {test_fn}\n")]
+        vec![
+            format!("ann 12.50 [1, 2] EUR 009 {test_fn}\n"),
+            format!("- - - -   - {test_fn}\n")
+        ]
     );
 }
 

@@ -24,38 +24,86 @@ const CASES: &[(&str, Option<&str>)] = &[
     ("%(levelname)s:%(name)s:%(message)s", None),
     ("%(asctime)s - %(name)s - %(levelname)s - %(message)s", None),
     ("%(levelname)-8s|%(name)20s|%(message)s", None),
-    ("%(levelno)d %(levelno)5d %(levelno)-5d| %(levelno)05d %(levelno)+d", None),
-    ("%(lineno)d %(lineno)x %(lineno)X %(lineno)o %(lineno)#x %(lineno)#o %(lineno)#X", None),
+    (
+        "%(levelno)d %(levelno)5d %(levelno)-5d| %(levelno)05d %(levelno)+d",
+        None,
+    ),
+    (
+        "%(lineno)d %(lineno)x %(lineno)X %(lineno)o %(lineno)#x %(lineno)#o %(lineno)#X",
+        None,
+    ),
     ("%(lineno)c %(levelno)c", None),
     ("%(pathname)s %(filename)s %(module)s", None),
     ("%(funcName)s %(funcName)20s %(funcName)-20s|", None),
     ("%(asctime)s", None),
     ("%(asctime)-30s|%(asctime)30s|", None),
     ("%(asctime).10s %(asctime)r", None),
-    ("%(created)f %(created).3f %(created)s %(created)r %(created)d", None),
-    ("%(created)e %(created)E %(created).2e %(created)g %(created)G %(created).12g", None),
-    ("%(msecs)d %(msecs)03d %(msecs)s %(msecs).1f %(msecs)5.1f %(msecs)r", None),
-    ("%(relativeCreated)d %(relativeCreated)6d %(relativeCreated)s %(relativeCreated).3f", None),
-    ("%(relativeCreated)e %(relativeCreated)F %(relativeCreated)G %(relativeCreated)#.0f", None),
-    ("%(thread)d %(thread)s %(thread)x %(threadName)s %(threadName)-12s|", None),
-    ("%(process)d %(process)10d %(process)-10d| %(process)s", None),
+    (
+        "%(created)f %(created).3f %(created)s %(created)r %(created)d",
+        None,
+    ),
+    (
+        "%(created)e %(created)E %(created).2e %(created)g %(created)G %(created).12g",
+        None,
+    ),
+    (
+        "%(msecs)d %(msecs)03d %(msecs)s %(msecs).1f %(msecs)5.1f %(msecs)r",
+        None,
+    ),
+    (
+        "%(relativeCreated)d %(relativeCreated)6d %(relativeCreated)s %(relativeCreated).3f",
+        None,
+    ),
+    (
+        "%(relativeCreated)e %(relativeCreated)F %(relativeCreated)G %(relativeCreated)#.0f",
+        None,
+    ),
+    (
+        "%(thread)d %(thread)s %(thread)x %(threadName)s %(threadName)-12s|",
+        None,
+    ),
+    (
+        "%(process)d %(process)10d %(process)-10d| %(process)s",
+        None,
+    ),
     ("%(message)s", None),
     ("%(message).5s|%(message)50.10s|%(message)-50s|", None),
     ("%(message)r", None),
     ("%(message)a", None),
     ("%(name)r %(levelname)a %(threadName)r %(filename)a", None),
-    ("%(user_id)s %(user_id)d %(user_id)05d %(user_id)x %(user_id)r", None),
-    ("%(ratio)s %(ratio)f %(ratio).2f %(ratio)e %(ratio)g %(ratio)r %(ratio)d", None),
+    (
+        "%(user_id)s %(user_id)d %(user_id)05d %(user_id)x %(user_id)r",
+        None,
+    ),
+    (
+        "%(ratio)s %(ratio)f %(ratio).2f %(ratio)e %(ratio)g %(ratio)r %(ratio)d",
+        None,
+    ),
     ("%(client)s %(client)r %(client)20s|", None),
-    ("%(greeting)s %(greeting)r %(greeting)a %(greeting)-20s| %(greeting).3s", None),
+    (
+        "%(greeting)s %(greeting)r %(greeting)a %(greeting)-20s| %(greeting).3s",
+        None,
+    ),
     ("%% %(message)s %%", None),
     ("100%% done: %(message)s", None),
     ("[%(levelname)+8s] [%(levelname)08s] %(message)s", None),
-    ("%(levelno)+5d %(levelno) d %(levelno)+05d %(levelno)- 5d|", None),
-    ("%(created)+.2f %(created) .2f %(created)025.3f %(created)-25.3f|", None),
+    (
+        "%(levelno)+5d %(levelno) d %(levelno)+05d %(levelno)- 5d|",
+        None,
+    ),
+    (
+        "%(created)+.2f %(created) .2f %(created)025.3f %(created)-25.3f|",
+        None,
+    ),
     ("%(msecs)#.0f %(msecs)#e %(msecs)#g %(msecs)#.3g", None),
-    ("%(lineno).3d %(lineno)8.3d %(lineno)-8.3d| %(lineno)08.3d %(lineno)#.4x", None),
-    ("%(lineno)hd %(lineno)ld %(lineno)Ld %(lineno)i %(lineno)u", None),
+    (
+        "%(lineno).3d %(lineno)8.3d %(lineno)-8.3d| %(lineno)08.3d %(lineno)#.4x",
+        None,
+    ),
+    (
+        "%(lineno)hd %(lineno)ld %(lineno)Ld %(lineno)i %(lineno)u",
+        None,
+    ),
     ("%(asctime)s.%(msecs)03d", Some("%Y-%m-%dT%H:%M:%S")),
     ("%(asctime)s", Some("%d/%b/%Y:%H:%M:%S %z")),
     ("%(asctime)s %(message)s", Some("%a %b %d %H:%M:%S %Y")),
@@ -81,8 +129,14 @@ const CASES: &[(&str, Option<&str>)] = &[
     ("%(thread)o %(thread)#o %(process)x %(process)#X", None),
     ("%(name)5.2s|%(name)-5.2s|", None),
     ("%(user_id)c %(user_id).1f %(user_id)e", None),
-    ("%(big)d %(big)s %(neg)d %(neg)x %(neg)#x %(neg)+d %(neg)05d %(neg)o", None),
-    ("%(tiny)s %(tiny)r %(tiny)g %(tiny)e %(huge)s %(huge)g %(huge)f", None),
+    (
+        "%(big)d %(big)s %(neg)d %(neg)x %(neg)#x %(neg)+d %(neg)05d %(neg)o",
+        None,
+    ),
+    (
+        "%(tiny)s %(tiny)r %(tiny)g %(tiny)e %(huge)s %(huge)g %(huge)f",
+        None,
+    ),
     ("%(quote)r %(quote)a %(quote)s", None),
     ("%(empty)s|%(empty)5s|%(empty)r", None),
     ("%(ratio)10.4f|%(ratio)-10.4e|%(ratio)+g|%(ratio)#G", None),
@@ -90,8 +144,12 @@ const CASES: &[(&str, Option<&str>)] = &[
 
 /// TZ values both sides understand without a time-zone database (POSIX rules), with and
 /// without daylight saving, and with a half-hour offset.
-const TIME_ZONES: &[&str] =
-    &["UTC0", "CET-1CEST,M3.5.0,M10.5.0/3", "IST-5:30", "EST5EDT,M3.2.0,M11.1.0"];
+const TIME_ZONES: &[&str] = &[
+    "UTC0",
+    "CET-1CEST,M3.5.0,M10.5.0/3",
+    "IST-5:30",
+    "EST5EDT,M3.2.0,M11.1.0",
+];
 
 struct TestRecord {
     level: log::Level,
@@ -303,8 +361,10 @@ fn render_python(tz: &str) -> Vec<Vec<String>> {
         "big": u64::MAX, "neg": -255, "tiny": 1e-7, "huge": 1e22, "quote": "a'b\"c\\d\te",
         "empty": "",
     });
-    let cases: Vec<_> =
-        CASES.iter().map(|(f, d)| json!({"format": f, "datefmt": d})).collect();
+    let cases: Vec<_> = CASES
+        .iter()
+        .map(|(f, d)| json!({"format": f, "datefmt": d}))
+        .collect();
     let input = json!({"records": records, "extra": extra, "cases": cases}).to_string();
     let mut child = Command::new("python3")
         .args(["-c", PYTHON])
@@ -314,7 +374,12 @@ fn render_python(tz: &str) -> Vec<Vec<String>> {
         .stdout(Stdio::piped())
         .spawn()
         .expect("start python3");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().expect("python3 output");
     assert!(output.status.success(), "python3 failed: {output:?}");
     serde_json::from_slice(&output.stdout).expect("python3 printed JSON")
@@ -326,7 +391,11 @@ fn python_encoder_output_matches_cpython_logging_formatter_byte_for_byte() {
         return;
     }
     let distinct: std::collections::HashSet<_> = CASES.iter().collect();
-    assert!(distinct.len() >= 50, "the corpus should hold 50+ formats, has {}", distinct.len());
+    assert!(
+        distinct.len() >= 50,
+        "the corpus should hold 50+ formats, has {}",
+        distinct.len()
+    );
 
     let mut compared = 0;
     let mut mismatches = Vec::new();

@@ -21,7 +21,10 @@ fn encoder_error(yaml: &str) -> String {
 fn the_python_encoder_example_builds_every_appender() {
     let text = std::fs::read_to_string("config-examples/python-encoder.yaml").unwrap();
     let (appenders, errors) = load(&text).appenders_lossy(&log4rs_appenders::deserializers());
-    assert!(errors.is_empty(), "config-examples/python-encoder.yaml has errors");
+    assert!(
+        errors.is_empty(),
+        "config-examples/python-encoder.yaml has errors"
+    );
     assert_eq!(appenders.len(), 1);
 }
 
@@ -68,7 +71,10 @@ root:
 #[test]
 fn a_misspelt_attribute_is_a_load_error_with_column_and_hint() {
     let e = encoder_error("format: '%(asctime)s %(levelnam)s %(message)s'");
-    assert!(e.starts_with("field \"format\": column 13 (at \"%(levelnam)s"), "{e}");
+    assert!(
+        e.starts_with("field \"format\": column 13 (at \"%(levelnam)s"),
+        "{e}"
+    );
     assert!(e.contains("did you mean \"levelname\""), "{e}");
 }
 
@@ -79,7 +85,10 @@ fn malformed_formats_and_datefmts_are_load_errors_naming_the_field() {
     assert!(e.contains("unsupported format character 'y'"), "{e}");
 
     let e = encoder_error("format: '%(message)s 100%'");
-    assert!(e.starts_with("field \"format\": column 16 (at \"%\")"), "{e}");
+    assert!(
+        e.starts_with("field \"format\": column 16 (at \"%\")"),
+        "{e}"
+    );
     assert!(e.contains("lone %"), "{e}");
 
     let e = encoder_error("format: '%(levelname)d'");

@@ -60,11 +60,23 @@ pub(crate) const BUILT_IN: [&str; 16] = [
 const PYTHON_ONLY: [(&str, &str); 7] = [
     ("msg", "the unformatted message; use %(message)s"),
     ("args", "the message arguments; use %(message)s"),
-    ("exc_info", "Rust errors are logged as a key-value `error`; its chain is appended"),
-    ("exc_text", "Rust errors are logged as a key-value `error`; its chain is appended"),
+    (
+        "exc_info",
+        "Rust errors are logged as a key-value `error`; its chain is appended",
+    ),
+    (
+        "exc_text",
+        "Rust errors are logged as a key-value `error`; its chain is appended",
+    ),
     ("stack_info", "Rust has no stack info on log records"),
-    ("processName", "Rust processes have no name; use %(process)d"),
-    ("taskName", "Rust log records carry no asyncio task; log the task as a key-value"),
+    (
+        "processName",
+        "Rust processes have no name; use %(process)d",
+    ),
+    (
+        "taskName",
+        "Rust log records carry no asyncio task; log the task as a key-value",
+    ),
 ];
 
 impl Attribute {
@@ -108,10 +120,9 @@ impl Attribute {
 
     pub(crate) fn value_type(&self) -> ValueType {
         match self {
-            Attribute::LevelNo
-            | Attribute::LineNo
-            | Attribute::Thread
-            | Attribute::Process => ValueType::Integer,
+            Attribute::LevelNo | Attribute::LineNo | Attribute::Thread | Attribute::Process => {
+                ValueType::Integer
+            }
             Attribute::Created | Attribute::Msecs | Attribute::RelativeCreated => ValueType::Float,
             Attribute::KeyValue(_) => ValueType::Dynamic,
             _ => ValueType::Text,
@@ -226,7 +237,10 @@ pub(crate) fn with_thread_info<R>(f: impl FnOnce(&ThreadInfo) -> R) -> R {
     THREAD_INFO
         .try_with(|t| (f.take().expect("called once"))(t))
         .unwrap_or_else(|_| {
-            (f.take().expect("not called yet"))(&ThreadInfo { id: 0, name: String::new() })
+            (f.take().expect("not called yet"))(&ThreadInfo {
+                id: 0,
+                name: String::new(),
+            })
         })
 }
 
@@ -245,13 +259,18 @@ mod tests {
             ("relativecreated", "relativeCreated"),
         ] {
             let e = Attribute::from_name(typo).unwrap_err();
-            assert!(e.contains(&format!("did you mean \"{meant}\"")), "{typo}: {e}");
+            assert!(
+                e.contains(&format!("did you mean \"{meant}\"")),
+                "{typo}: {e}"
+            );
         }
     }
 
     #[test]
     fn other_names_are_key_values() {
-        for key in ["user_id", "path", "time", "date", "game", "request", "error", "err"] {
+        for key in [
+            "user_id", "path", "time", "date", "game", "request", "error", "err",
+        ] {
             assert_eq!(
                 Attribute::from_name(key).unwrap(),
                 Attribute::KeyValue(key.to_owned()),
@@ -268,8 +287,14 @@ mod tests {
 
     #[test]
     fn module_is_the_last_module_path_segment_else_the_file_stem() {
-        assert_eq!(module_name(Some("shop::http::routes"), Some("src/http/routes.rs")), "routes");
-        assert_eq!(module_name(Some("shop::http"), Some("src/http/mod.rs")), "http");
+        assert_eq!(
+            module_name(Some("shop::http::routes"), Some("src/http/routes.rs")),
+            "routes"
+        );
+        assert_eq!(
+            module_name(Some("shop::http"), Some("src/http/mod.rs")),
+            "http"
+        );
         assert_eq!(module_name(None, Some("src/http/mod.rs")), "mod");
         assert_eq!(module_name(None, Some("C:\\src\\lib.rs")), "lib");
         assert_eq!(module_name(None, None), "(unknown file)");
@@ -277,7 +302,9 @@ mod tests {
 
     #[test]
     fn unnamed_threads_are_numbered_like_pythons() {
-        let name = std::thread::spawn(|| with_thread_info(|t| t.name.clone())).join().unwrap();
+        let name = std::thread::spawn(|| with_thread_info(|t| t.name.clone()))
+            .join()
+            .unwrap();
         assert!(name.starts_with("Thread-"), "{name}");
         let named = std::thread::Builder::new()
             .name("worker-1".into())

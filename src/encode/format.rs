@@ -36,10 +36,18 @@ pub(crate) fn parse(format: &str) -> Result<Vec<Segment>, ParseError> {
             continue;
         }
         let field_start = i;
-        let error = |at: usize, problem: String| ParseError { column: at + 1, problem };
+        let error = |at: usize, problem: String| ParseError {
+            column: at + 1,
+            problem,
+        };
         i += 1;
         match chars.get(i) {
-            None => return Err(error(field_start, "incomplete format: a lone % at the end (write %% for a literal %)".into())),
+            None => {
+                return Err(error(
+                    field_start,
+                    "incomplete format: a lone % at the end (write %% for a literal %)".into(),
+                ));
+            }
             Some('%') => {
                 literal.push('%');
                 i += 1;
@@ -72,7 +80,10 @@ pub(crate) fn parse(format: &str) -> Result<Vec<Segment>, ParseError> {
             i += 1;
         }
         if i >= chars.len() {
-            return Err(error(field_start, "incomplete format key: missing \")\" after \"%(\"".into()));
+            return Err(error(
+                field_start,
+                "incomplete format key: missing \")\" after \"%(\"".into(),
+            ));
         }
         let key: String = chars[key_start..i].iter().collect();
         i += 1;
@@ -93,11 +104,17 @@ pub(crate) fn parse(format: &str) -> Result<Vec<Segment>, ParseError> {
             }
             i += 1;
         }
-        let width = read_number(&chars, &mut i).map_err(|p| error(i, p))?.unwrap_or(0);
+        let width = read_number(&chars, &mut i)
+            .map_err(|p| error(i, p))?
+            .unwrap_or(0);
         let mut precision = None;
         if chars.get(i) == Some(&'.') {
             i += 1;
-            precision = Some(read_number(&chars, &mut i).map_err(|p| error(i, p))?.unwrap_or(0));
+            precision = Some(
+                read_number(&chars, &mut i)
+                    .map_err(|p| error(i, p))?
+                    .unwrap_or(0),
+            );
         }
         // Length modifiers are accepted and ignored, as in Python.
         while matches!(chars.get(i), Some('h' | 'l' | 'L')) {
@@ -123,7 +140,15 @@ pub(crate) fn parse(format: &str) -> Result<Vec<Segment>, ParseError> {
         if !literal.is_empty() {
             segments.push(Segment::Literal(std::mem::take(&mut literal)));
         }
-        segments.push(Segment::Field { attribute, spec: Spec { flags, width, precision, conversion } });
+        segments.push(Segment::Field {
+            attribute,
+            spec: Spec {
+                flags,
+                width,
+                precision,
+                conversion,
+            },
+        });
     }
     if !literal.is_empty() {
         segments.push(Segment::Literal(literal));
@@ -185,11 +210,15 @@ mod tests {
         let s = parse("[%(levelname)-8s] %(msecs)03.1f %% %(user_id)s").unwrap();
         assert_eq!(s.len(), 6);
         assert_eq!(s[0], Segment::Literal("[".into()));
-        let Segment::Field { attribute, spec } = &s[1] else { panic!("{s:?}") };
+        let Segment::Field { attribute, spec } = &s[1] else {
+            panic!("{s:?}")
+        };
         assert_eq!(*attribute, Attribute::LevelName);
         assert!(spec.flags.left && spec.width == 8 && spec.precision.is_none());
         assert_eq!(s[4], Segment::Literal(" % ".into()));
-        let Segment::Field { attribute, .. } = &s[5] else { panic!("{s:?}") };
+        let Segment::Field { attribute, .. } = &s[5] else {
+            panic!("{s:?}")
+        };
         assert_eq!(*attribute, Attribute::KeyValue("user_id".into()));
     }
 
@@ -198,7 +227,11 @@ mod tests {
         assert_eq!(problem("ab %(message").column, 4);
         assert!(problem("ab %(message").problem.contains("missing \")\""));
         assert_eq!(problem("%(message)y").column, 11);
-        assert!(problem("%(message)y").problem.contains("unsupported format character 'y'"));
+        assert!(
+            problem("%(message)y")
+                .problem
+                .contains("unsupported format character 'y'")
+        );
         assert!(problem("%(message)").problem.contains("incomplete format"));
         assert!(problem("50%").problem.contains("lone %"));
         assert!(problem("%s").problem.contains("attribute name"));
@@ -213,7 +246,11 @@ mod tests {
     fn misspelt_attribute_points_at_its_name() {
         let e = problem("%(asctime)s %(levelnam)s");
         assert_eq!(e.column, 13);
-        assert!(e.problem.contains("did you mean \"levelname\""), "{}", e.problem);
+        assert!(
+            e.problem.contains("did you mean \"levelname\""),
+            "{}",
+            e.problem
+        );
     }
 
     #[test]

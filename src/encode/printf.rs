@@ -127,7 +127,10 @@ struct StackText {
 
 impl StackText {
     fn new() -> Self {
-        StackText { buf: [0; 512], len: 0 }
+        StackText {
+            buf: [0; 512],
+            len: 0,
+        }
     }
     fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
@@ -269,7 +272,14 @@ fn write_int_digits(out: &mut Vec<u8>, start: usize, prefix: &[u8], digits: &[u8
 pub(crate) fn write_float_as_int(out: &mut Vec<u8>, value: f64, spec: &Spec) {
     if !value.is_finite() {
         // Python raises (OverflowError / ValueError); show the float instead of failing.
-        write_float(out, value, &Spec { conversion: Conversion::Str, ..*spec });
+        write_float(
+            out,
+            value,
+            &Spec {
+                conversion: Conversion::Str,
+                ..*spec
+            },
+        );
         return;
     }
     let truncated = value.trunc();
@@ -305,7 +315,10 @@ pub(crate) fn write_float(out: &mut Vec<u8>, value: f64, spec: &Spec) {
             (false, true) => b"INF",
         };
         out.extend_from_slice(text);
-        if matches!(spec.conversion, Conversion::Str | Conversion::Repr | Conversion::Ascii) {
+        if matches!(
+            spec.conversion,
+            Conversion::Str | Conversion::Repr | Conversion::Ascii
+        ) {
             finish_text(out, start, spec);
         } else {
             finish_number(out, start, 0, spec);
@@ -475,7 +488,11 @@ pub(crate) fn repr_in_place(out: &mut Vec<u8>, from: usize, ascii: bool) {
         has_single |= *b == b'\'';
         has_double |= *b == b'"';
     }
-    let quote = if has_single && !has_double { b'"' } else { b'\'' };
+    let quote = if has_single && !has_double {
+        b'"'
+    } else {
+        b'\''
+    };
     out.push(quote);
     let mut i = from;
     while i < raw_end {
@@ -609,7 +626,10 @@ mod tests {
 
     #[test]
     fn floats_follow_pythons_layout() {
-        assert_eq!(float(f64::INFINITY, spec("0", 10, Some(2), 'f')), "0000000inf");
+        assert_eq!(
+            float(f64::INFINITY, spec("0", 10, Some(2), 'f')),
+            "0000000inf"
+        );
         assert_eq!(float(f64::INFINITY, spec("+", 0, None, 'F')), "+INF");
         assert_eq!(float(0.125, spec("", 0, Some(2), 'f')), "0.12");
         assert_eq!(float(3.0, spec("#", 0, Some(0), 'f')), "3.");
@@ -621,7 +641,7 @@ mod tests {
         assert_eq!(float(1e-5, spec("#", 0, None, 'G')), "1.00000E-05");
         assert_eq!(float(1e20, spec("", 0, None, 'G')), "1E+20");
         assert_eq!(float(123.0, spec("", 0, Some(0), 'g')), "1e+02");
-        assert_eq!(float(3.14159, spec("-+", 8, Some(2), 'f')), "+3.14   ");
+        assert_eq!(float(4.56789, spec("-+", 8, Some(2), 'f')), "+4.57   ");
         assert_eq!(float(-31415.9, spec(" ", 8, Some(2), 'e')), "-3.14e+04");
     }
 
@@ -650,8 +670,14 @@ mod tests {
         };
         assert_eq!(repr("it's", false), "\"it's\"");
         assert_eq!(repr("it's \"q\"", false), "'it\\'s \"q\"'");
-        assert_eq!(repr("héllo\n\0\u{200b}", true), "'h\\xe9llo\\n\\x00\\u200b'");
-        assert_eq!(repr("héllo\n\0\u{200b}\u{a0}", false), "'héllo\\n\\x00\\u200b\\xa0'");
+        assert_eq!(
+            repr("héllo\n\0\u{200b}", true),
+            "'h\\xe9llo\\n\\x00\\u200b'"
+        );
+        assert_eq!(
+            repr("héllo\n\0\u{200b}\u{a0}", false),
+            "'héllo\\n\\x00\\u200b\\xa0'"
+        );
     }
 
     #[test]

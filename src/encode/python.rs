@@ -160,8 +160,13 @@ impl RecordEnv<'_> {
 static LOGGING_START_NS: OnceLock<i128> = OnceLock::new();
 
 fn now() -> (i64, u32) {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    (i64::try_from(since.as_secs()).unwrap_or(i64::MAX), since.subsec_nanos())
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    (
+        i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        since.subsec_nanos(),
+    )
 }
 
 /// Nanoseconds since the epoch when logging started (the first encoder was built); the origin
@@ -180,7 +185,10 @@ impl PythonEncoder {
     pub fn new(format: &str) -> Result<Self, FormatError> {
         let segments = parse(format).map_err(|e| {
             let excerpt: String = format.chars().skip(e.column - 1).take(24).collect();
-            FormatError(format!("column {} (at {excerpt:?}): {}", e.column, e.problem))
+            FormatError(format!(
+                "column {} (at {excerpt:?}): {}",
+                e.column, e.problem
+            ))
         })?;
         let attributes = || {
             segments.iter().filter_map(|s| match s {
@@ -200,7 +208,10 @@ impl PythonEncoder {
             needs_time,
             needs_thread,
             needs_process,
-            asctime: Mutex::new(AsctimeCache { second: None, text: String::new() }),
+            asctime: Mutex::new(AsctimeCache {
+                second: None,
+                text: String::new(),
+            }),
         })
     }
 
@@ -210,7 +221,10 @@ impl PythonEncoder {
     /// default.
     pub fn datefmt(mut self, datefmt: &str) -> Result<Self, FormatError> {
         self.date = DateFormat::parse(Some(datefmt).filter(|d| !d.is_empty()))?;
-        self.asctime = Mutex::new(AsctimeCache { second: None, text: String::new() });
+        self.asctime = Mutex::new(AsctimeCache {
+            second: None,
+            text: String::new(),
+        });
         Ok(self)
     }
 
@@ -229,7 +243,11 @@ impl PythonEncoder {
         } else {
             (0, 0, 0.0)
         };
-        let process = if self.needs_process { std::process::id() } else { 0 };
+        let process = if self.needs_process {
+            std::process::id()
+        } else {
+            0
+        };
         let env = RecordEnv {
             created_secs,
             created_nanos,
@@ -240,7 +258,11 @@ impl PythonEncoder {
         };
         if self.needs_thread {
             with_thread_info(|t| {
-                let env = RecordEnv { thread: t.id, thread_name: &t.name, ..env };
+                let env = RecordEnv {
+                    thread: t.id,
+                    thread_name: &t.name,
+                    ..env
+                };
                 self.format_with_env(record, &env, out);
             });
         } else {
@@ -327,7 +349,9 @@ impl PythonEncoder {
                 cache.text.clear();
                 match Local.timestamp_opt(env.created_secs, 0) {
                     LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
-                        let _ = t.format_with_items(self.date.items.iter()).write_to(&mut cache.text);
+                        let _ = t
+                            .format_with_items(self.date.items.iter())
+                            .write_to(&mut cache.text);
                     }
                     LocalResult::None => cache.text.push_str("(time out of range)"),
                 }
@@ -350,7 +374,10 @@ impl DateFormat {
                  %Y-%m-%d %H:%M:%S; write %% for a literal %)"
             ))
         })?;
-        Ok(DateFormat { text: datefmt.map(str::to_owned), items })
+        Ok(DateFormat {
+            text: datefmt.map(str::to_owned),
+            items,
+        })
     }
 }
 
@@ -380,7 +407,14 @@ fn integer(out: &mut Vec<u8>, value: i128, spec: &Spec) {
     match spec.conversion {
         Conversion::Str | Conversion::Repr | Conversion::Ascii => {
             let start = out.len();
-            write_int(out, value, &Spec { conversion: Conversion::Decimal, ..Spec::plain() });
+            write_int(
+                out,
+                value,
+                &Spec {
+                    conversion: Conversion::Decimal,
+                    ..Spec::plain()
+                },
+            );
             finish_text(out, start, spec);
         }
         Conversion::Char => write_char_code(out, value, spec),
@@ -397,7 +431,14 @@ fn float(out: &mut Vec<u8>, value: f64, spec: &Spec) {
         // %o %x %X %c of a float key-value: Python raises; show it as text.
         _ => {
             let start = out.len();
-            write_float(out, value, &Spec { conversion: Conversion::Str, ..Spec::plain() });
+            write_float(
+                out,
+                value,
+                &Spec {
+                    conversion: Conversion::Str,
+                    ..Spec::plain()
+                },
+            );
             pad_spaces(out, start, spec.width, spec.flags.left);
         }
     }
@@ -465,7 +506,10 @@ impl Clone for PythonEncoder {
             needs_time: self.needs_time,
             needs_thread: self.needs_thread,
             needs_process: self.needs_process,
-            asctime: Mutex::new(AsctimeCache { second: None, text: String::new() }),
+            asctime: Mutex::new(AsctimeCache {
+                second: None,
+                text: String::new(),
+            }),
         }
     }
 }
@@ -583,7 +627,9 @@ mod tests {
 
     fn render(format: &str, record: &Record) -> String {
         let mut out = Vec::new();
-        PythonEncoder::new(format).unwrap().format_with_env(record, &env(), &mut out);
+        PythonEncoder::new(format)
+            .unwrap()
+            .format_with_env(record, &env(), &mut out);
         String::from_utf8(out).unwrap()
     }
 
@@ -599,9 +645,15 @@ mod tests {
     #[test]
     fn key_values_render_by_key_and_missing_ones_as_a_dash() {
         let kvs = [("user_id", Value::from(72)), ("ratio", Value::from(0.5))];
-        let record = Record::builder().args(format_args!("m")).key_values(&kvs).build();
+        let record = Record::builder()
+            .args(format_args!("m"))
+            .key_values(&kvs)
+            .build();
         assert_eq!(
-            render("%(user_id)05d %(ratio).2f %(user_id)s [%(absent)3s] %(user_id)r", &record),
+            render(
+                "%(user_id)05d %(ratio).2f %(user_id)s [%(absent)3s] %(user_id)r",
+                &record
+            ),
             "00072 0.50 72 [  -] 72"
         );
     }
@@ -609,7 +661,10 @@ mod tests {
     #[test]
     fn numeric_conversion_of_a_text_key_value_shows_the_text() {
         let kvs = [("user", Value::from("ann"))];
-        let record = Record::builder().args(format_args!("m")).key_values(&kvs).build();
+        let record = Record::builder()
+            .args(format_args!("m"))
+            .key_values(&kvs)
+            .build();
         assert_eq!(render("[%(user)5d] [%(user)r]", &record), "[  ann] ['ann']");
     }
 
@@ -628,15 +683,24 @@ mod tests {
 
     #[test]
     fn an_error_key_value_appends_its_source_chain() {
-        let error = Chain("charge failed", Some(Box::new(Chain("connection reset", None))));
+        let error = Chain(
+            "charge failed",
+            Some(Box::new(Chain("connection reset", None))),
+        );
         let kvs = [("error", Value::from_dyn_error(&error))];
-        let record = Record::builder().args(format_args!("payment")).key_values(&kvs).build();
+        let record = Record::builder()
+            .args(format_args!("payment"))
+            .key_values(&kvs)
+            .build();
         assert_eq!(
             render("%(message)s", &record),
             "payment\nError: charge failed\nCaused by: connection reset"
         );
         let kvs = [("err", Value::from_dyn_error(&error))];
-        let record = Record::builder().args(format_args!("payment")).key_values(&kvs).build();
+        let record = Record::builder()
+            .args(format_args!("payment"))
+            .key_values(&kvs)
+            .build();
         assert!(render("%(message)s", &record).ends_with("\nCaused by: connection reset"));
     }
 
@@ -654,20 +718,32 @@ mod tests {
     #[test]
     fn asctime_keeps_the_records_second_where_the_float_created_rounds_up() {
         let record = Record::builder().args(format_args!("m")).build();
-        let env = RecordEnv { created_secs: 946_684_799, created_nanos: 999_999_999, ..env() };
+        let env = RecordEnv {
+            created_secs: 946_684_799,
+            created_nanos: 999_999_999,
+            ..env()
+        };
         assert_eq!(env.created(), 946_684_800.0);
         let mut out = Vec::new();
-        PythonEncoder::new("%(asctime)s").unwrap().format_with_env(&record, &env, &mut out);
+        PythonEncoder::new("%(asctime)s")
+            .unwrap()
+            .format_with_env(&record, &env, &mut out);
         let asctime = String::from_utf8(out).unwrap();
         assert!(asctime.ends_with(":59,999"), "{asctime}");
     }
 
     #[test]
     fn bad_formats_and_datefmts_are_errors_naming_the_problem() {
-        let e = PythonEncoder::new("%(asctime)s %(levelnam)s").unwrap_err().to_string();
+        let e = PythonEncoder::new("%(asctime)s %(levelnam)s")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("column 13 (at \"%(levelnam)s\")"), "{e}");
         assert!(e.contains("did you mean \"levelname\""), "{e}");
-        let e = PythonEncoder::new("x").unwrap().datefmt("%Y %Q").unwrap_err().to_string();
+        let e = PythonEncoder::new("x")
+            .unwrap()
+            .datefmt("%Y %Q")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("datefmt"), "{e}");
     }
 
@@ -685,7 +761,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         // The unknown field and the expected ones are named.
-        assert!(e.contains("fromat") && e.contains("format") && e.contains("datefmt"), "{e}");
-        assert!(PythonEncoderDeserializer.deserialize(value("{}"), &d).is_ok());
+        assert!(
+            e.contains("fromat") && e.contains("format") && e.contains("datefmt"),
+            "{e}"
+        );
+        assert!(
+            PythonEncoderDeserializer
+                .deserialize(value("{}"), &d)
+                .is_ok()
+        );
     }
 }
