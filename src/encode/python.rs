@@ -8,7 +8,7 @@ use std::fmt::{self, Write as _};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use chrono::format::{Item, StrftimeItems};
+use chrono::format::{Fixed, Item, Numeric, StrftimeItems};
 use chrono::{Local, LocalResult, TimeZone};
 use log::Record;
 use log::kv::{Key, Value};
@@ -374,6 +374,28 @@ impl DateFormat {
                  %Y-%m-%d %H:%M:%S; write %% for a literal %)"
             ))
         })?;
+        // The text is cached per second, so a fraction would always read 0; Python's
+        // time.strftime has no fractions either.
+        let fraction = items.iter().any(|item| {
+            matches!(
+                item,
+                Item::Numeric(Numeric::Nanosecond, _)
+                    | Item::Fixed(
+                        Fixed::Nanosecond
+                            | Fixed::Nanosecond3
+                            | Fixed::Nanosecond6
+                            | Fixed::Nanosecond9
+                            | Fixed::Internal(_)
+                    )
+            )
+        });
+        if fraction {
+            return Err(FormatError(format!(
+                "datefmt {text:?} asks for fractions of a second, which asctime does not carry \
+                 (as in Python); write the milliseconds in the format instead: \
+                 \"%(asctime)s.%(msecs)03d\""
+            )));
+        }
         Ok(DateFormat {
             text: datefmt.map(str::to_owned),
             items,
@@ -745,6 +767,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("datefmt"), "{e}");
+        for fraction in ["%H:%M:%S%.3f", "%S.%f", "%S%.f", "%S.%3f"] {
+            let e = PythonEncoder::new("x")
+                .unwrap()
+                .datefmt(fraction)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("%(msecs)03d"), "{fraction}: {e}");
+        }
     }
 
     #[test]
