@@ -191,6 +191,12 @@ pub(crate) fn finish_text(out: &mut Vec<u8>, start: usize, spec: &Spec) {
 
 /// Pads the text written since `start` with spaces to `width` characters.
 pub(crate) fn pad_spaces(out: &mut Vec<u8>, start: usize, width: usize, left: bool) {
+    // A text has at most as many characters as bytes: no counting when it cannot be short.
+    if width <= out.len() - start {
+        if width == 0 || char_count(&out[start..]) >= width {
+            return;
+        }
+    }
     let n = char_count(&out[start..]);
     if width > n {
         if left {
@@ -233,26 +239,45 @@ pub(crate) fn write_int(out: &mut Vec<u8>, value: i128, spec: &Spec) {
     if negative {
         out.push(b'-');
     }
-    let mut digits = StackText::new();
-    let prefix: &[u8] = match spec.conversion {
-        Conversion::Octal => {
-            let _ = write!(digits, "{magnitude:o}");
-            b"0o"
-        }
-        Conversion::Hex => {
-            let _ = write!(digits, "{magnitude:x}");
-            b"0x"
-        }
-        Conversion::HexUpper => {
-            let _ = write!(digits, "{magnitude:X}");
-            b"0X"
-        }
-        _ => {
-            let _ = write!(digits, "{magnitude}");
-            b""
-        }
+    let mut buf = [0u8; 128];
+    let (radix, prefix): (u32, &[u8]) = match spec.conversion {
+        Conversion::Octal => (8, b"0o"),
+        Conversion::Hex => (16, b"0x"),
+        Conversion::HexUpper => (16, b"0X"),
+        _ => (10, b""),
     };
-    write_int_digits(out, start, prefix, digits.as_bytes(), spec);
+    let upper = spec.conversion == Conversion::HexUpper;
+    let digits = int_digits(magnitude, radix, upper, &mut buf);
+    write_int_digits(out, start, prefix, digits, spec);
+}
+
+/// The digits of `value` in `radix` (8, 10 or 16), at the end of `buf`. A plain loop: the
+/// `fmt` machinery costs several times more for the small numbers logs are full of.
+fn int_digits(value: u128, radix: u32, upper: bool, buf: &mut [u8; 128]) -> &[u8] {
+    const LOWER: &[u8; 16] = b"0123456789abcdef";
+    const UPPER: &[u8; 16] = b"0123456789ABCDEF";
+    let table = if upper { UPPER } else { LOWER };
+    let mut i = buf.len();
+    if let Ok(mut v) = u64::try_from(value) {
+        let radix = u64::from(radix);
+        loop {
+            i -= 1;
+            buf[i] = table[(v % radix) as usize];
+            v /= radix;
+            if v == 0 {
+                break;
+            }
+        }
+    } else {
+        let mut v = value;
+        let radix = u128::from(radix);
+        while v != 0 {
+            i -= 1;
+            buf[i] = table[(v % radix) as usize];
+            v /= radix;
+        }
+    }
+    &buf[i..]
 }
 
 /// Lays out `[-]` (already written at `start`), the `#` prefix, precision zeros and `digits`.

@@ -147,8 +147,9 @@ pub struct RecordEnv<'a> {
 impl RecordEnv<'_> {
     /// `created` as Python 3.12 computes it: `time_ns() / 1e9`.
     pub fn created(&self) -> f64 {
-        (i128::from(self.created_secs) * 1_000_000_000 + i128::from(self.created_nanos)) as f64
-            / 1e9
+        let ns = i128::from(self.created_secs) * 1_000_000_000 + i128::from(self.created_nanos);
+        // Both conversions round correctly; the i64 one is much cheaper.
+        i64::try_from(ns).map_or(ns as f64, |ns| ns as f64) / 1e9
     }
 
     /// `msecs` as Python computes it: whole milliseconds, as a float.
@@ -239,7 +240,9 @@ impl PythonEncoder {
         let (created_secs, created_nanos, relative_created_ms) = if self.needs_time {
             let (s, n) = now();
             let ns = i128::from(s) * 1_000_000_000 + i128::from(n);
-            (s, n, (ns - logging_start_ns()) as f64 / 1e6)
+            // i64 holds 292 years of nanoseconds; its conversion to f64 is much cheaper.
+            let since_start = i64::try_from(ns - logging_start_ns()).unwrap_or(i64::MAX);
+            (s, n, since_start as f64 / 1e6)
         } else {
             (0, 0, 0.0)
         };
@@ -360,7 +363,13 @@ impl PythonEncoder {
             out.extend_from_slice(cache.text.as_bytes());
         }
         if self.date.text.is_none() {
-            let _ = write!(VecWriter(out), ",{:03}", env.created_nanos / 1_000_000);
+            let ms = (env.created_nanos / 1_000_000).min(999);
+            out.extend_from_slice(&[
+                b',',
+                b'0' + (ms / 100) as u8,
+                b'0' + (ms / 10 % 10) as u8,
+                b'0' + (ms % 10) as u8,
+            ]);
         }
     }
 }
