@@ -230,18 +230,10 @@ thread_local! {
     static THREAD_INFO: ThreadInfo = ThreadInfo::current();
 }
 
-/// Runs `f` with the current thread's info.
-pub(crate) fn with_thread_info<R>(f: impl FnOnce(&ThreadInfo) -> R) -> R {
-    // Only fails while the thread is being torn down; then show an anonymous thread.
-    let mut f = Some(f);
-    THREAD_INFO
-        .try_with(|t| (f.take().expect("called once"))(t))
-        .unwrap_or_else(|_| {
-            (f.take().expect("not called yet"))(&ThreadInfo {
-                id: 0,
-                name: String::new(),
-            })
-        })
+/// Runs `f` with the current thread's info; `None` while the thread is being torn down (a
+/// record logged from a thread-local destructor).
+pub(crate) fn with_thread_info<R>(f: impl FnOnce(&ThreadInfo) -> R) -> Option<R> {
+    THREAD_INFO.try_with(f).ok()
 }
 
 #[cfg(test)]
@@ -304,6 +296,7 @@ mod tests {
     fn unnamed_threads_are_numbered_like_pythons() {
         let name = std::thread::spawn(|| with_thread_info(|t| t.name.clone()))
             .join()
+            .unwrap()
             .unwrap();
         assert!(name.starts_with("Thread-"), "{name}");
         let named = std::thread::Builder::new()
@@ -311,6 +304,7 @@ mod tests {
             .spawn(|| with_thread_info(|t| t.name.clone()))
             .unwrap()
             .join()
+            .unwrap()
             .unwrap();
         assert_eq!(named, "worker-1");
     }

@@ -379,9 +379,10 @@ fn shortest_digits(v: f64, text: &mut StackText) -> (usize, i32) {
     let _ = write!(text, "{v:e}");
     let bytes = text.as_bytes();
     let e = bytes.iter().position(|b| *b == b'e').unwrap_or(bytes.len());
-    let exponent: i32 = std::str::from_utf8(&bytes[e + 1..])
-        .ok()
-        .and_then(|s| s.parse().ok())
+    let exponent: i32 = bytes
+        .get(e + 1..)
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .and_then(|t| t.parse().ok())
         .unwrap_or(0);
     // Compact the mantissa digits (drop the '.') in place at the start of the buffer.
     let mut n = 0;
@@ -436,17 +437,28 @@ fn write_exponent(out: &mut Vec<u8>, exponent: i32, upper: bool) {
     let _ = write!(VecWriter(out), "{:02}", exponent.unsigned_abs());
 }
 
+/// Writes Rust's `{:.precision$e}` of `v` (`1.235e5`) at the end of `out`, removes the exponent
+/// part again and returns it. Written in place: the precision can be large (up to the parser's
+/// limit), so no fixed buffer.
+fn write_rust_exp(out: &mut Vec<u8>, v: f64, precision: usize) -> i32 {
+    let from = out.len();
+    let _ = write!(VecWriter(out), "{v:.precision$e}");
+    let e = out[from..]
+        .iter()
+        .position(|b| *b == b'e')
+        .map_or(out.len(), |i| from + i);
+    let exponent = out
+        .get(e + 1..)
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    out.truncate(e);
+    exponent
+}
+
 /// `%e` of `v` (finite, >= 0) with `precision` digits after the point.
 fn write_exp(out: &mut Vec<u8>, v: f64, precision: usize, alt: bool, upper: bool) {
-    let mut text = StackText::new();
-    let _ = write!(text, "{v:.precision$e}");
-    let bytes = text.as_bytes();
-    let e = bytes.iter().position(|b| *b == b'e').unwrap_or(bytes.len());
-    let exponent: i32 = std::str::from_utf8(&bytes[e + 1..])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    out.extend_from_slice(&bytes[..e]);
+    let exponent = write_rust_exp(out, v, precision);
     if alt && precision == 0 {
         out.push(b'.');
     }
@@ -457,20 +469,12 @@ fn write_exp(out: &mut Vec<u8>, v: f64, precision: usize, alt: bool, upper: bool
 /// (and a bare point) removed unless `#`.
 fn write_general(out: &mut Vec<u8>, v: f64, precision: usize, alt: bool, upper: bool) {
     let p = precision.max(1);
-    // The exponent after rounding to p significant digits.
-    let mut text = StackText::new();
-    let _ = write!(text, "{:.*e}", p - 1, v);
-    let bytes = text.as_bytes();
-    let e = bytes.iter().position(|b| *b == b'e').unwrap_or(bytes.len());
-    let exponent: i32 = std::str::from_utf8(&bytes[e + 1..])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
     let body_start = out.len();
+    // The exponent after rounding to p significant digits decides the notation.
+    let exponent = write_rust_exp(out, v, p - 1);
     let use_exp = exponent < -4 || exponent >= p as i32;
-    if use_exp {
-        out.extend_from_slice(&bytes[..e]);
-    } else {
+    if !use_exp {
+        out.truncate(body_start);
         let decimals = (p as i32 - 1 - exponent) as usize;
         let _ = write!(VecWriter(out), "{v:.decimals$}");
     }
@@ -668,6 +672,26 @@ mod tests {
         assert_eq!(float(123.0, spec("", 0, Some(0), 'g')), "1e+02");
         assert_eq!(float(4.56789, spec("-+", 8, Some(2), 'f')), "+4.57   ");
         assert_eq!(float(-31415.9, spec(" ", 8, Some(2), 'e')), "-3.14e+04");
+    }
+
+    #[test]
+    fn the_largest_precisions_do_not_overflow_any_buffer() {
+        let long = float(1e300, spec("", 0, Some(4096), 'e'));
+        assert!(
+            long.starts_with("1.000") && long.ends_with("e+300"),
+            "{}",
+            &long[..10]
+        );
+        assert_eq!(long.len(), "1.".len() + 4096 + "e+300".len());
+        // Python: len('%#.4096g' % sys.float_info.max) == 4097, fixed notation.
+        let long = float(f64::MAX, spec("#", 0, Some(4096), 'g'));
+        assert!(long.starts_with("179769313486231570") && long.contains('.'));
+        assert_eq!(long.len(), 4097);
+        let long = float(f64::MAX, spec("", 0, Some(4096), 'f'));
+        assert_eq!(long.len(), 309 + 1 + 4096);
+        let mut out = Vec::new();
+        write_float_as_int(&mut out, -f64::MAX, &spec("", 0, None, 'd'));
+        assert_eq!(out.len(), 310);
     }
 
     #[test]

@@ -259,16 +259,18 @@ impl PythonEncoder {
             thread_name: "",
             process,
         };
-        if self.needs_thread {
-            with_thread_info(|t| {
+        let rendered = self.needs_thread
+            && with_thread_info(|t| {
                 let env = RecordEnv {
                     thread: t.id,
                     thread_name: &t.name,
                     ..env
                 };
                 self.format_with_env(record, &env, out);
-            });
-        } else {
+            })
+            .is_some();
+        if !rendered {
+            // No thread attribute, or the thread is exiting: thread 0, no name.
             self.format_with_env(record, &env, out);
         }
     }
