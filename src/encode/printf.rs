@@ -191,11 +191,8 @@ pub(crate) fn finish_text(out: &mut Vec<u8>, start: usize, spec: &Spec) {
 
 /// Pads the text written since `start` with spaces to `width` characters.
 pub(crate) fn pad_spaces(out: &mut Vec<u8>, start: usize, width: usize, left: bool) {
-    // A text has at most as many characters as bytes: no counting when it cannot be short.
-    if width <= out.len() - start {
-        if width == 0 || char_count(&out[start..]) >= width {
-            return;
-        }
+    if width == 0 {
+        return;
     }
     let n = char_count(&out[start..]);
     if width > n {
