@@ -766,6 +766,41 @@ mod tests {
     }
 
     #[test]
+    fn threads_sharing_one_encoder_each_get_their_own_name_and_a_whole_asctime() {
+        let encoder = std::sync::Arc::new(
+            PythonEncoder::new("%(asctime)s [%(threadName)s] %(message)s").unwrap(),
+        );
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let encoder = encoder.clone();
+                std::thread::Builder::new()
+                    .name(format!("w{t}"))
+                    .spawn(move || {
+                        let mut out = Vec::new();
+                        for i in 0..2000 {
+                            out.clear();
+                            let mut w = log4rs::encode::writer::simple::SimpleWriter(&mut out);
+                            encoder
+                                .encode(
+                                    &mut w,
+                                    &Record::builder().args(format_args!("{i}")).build(),
+                                )
+                                .unwrap();
+                            let line = std::str::from_utf8(&out).unwrap();
+                            // "YYYY-mm-dd HH:MM:SS,mmm [wN] i\n"
+                            assert_eq!(line.len(), 23 + format!(" [w{t}] {i}\n").len(), "{line}");
+                            assert!(line.ends_with(&format!(" [w{t}] {i}\n")), "{line}");
+                        }
+                    })
+                    .unwrap()
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+    }
+
+    #[test]
     fn bad_formats_and_datefmts_are_errors_naming_the_problem() {
         let e = PythonEncoder::new("%(asctime)s %(levelnam)s")
             .unwrap_err()
