@@ -275,9 +275,9 @@ fn env_of(r: &TestRecord) -> RecordEnv<'static> {
 }
 
 /// Our renderings, `[case][record]`.
-fn render_ours() -> Vec<Vec<String>> {
+fn render_ours(cases: &[(String, Option<String>)]) -> Vec<Vec<String>> {
     let mut all = Vec::new();
-    for (format, datefmt) in CASES {
+    for (format, datefmt) in cases {
         let mut encoder = PythonEncoder::new(format).unwrap_or_else(|e| panic!("{format}: {e}"));
         if let Some(d) = datefmt {
             encoder = encoder.datefmt(d).unwrap_or_else(|e| panic!("{d}: {e}"));
@@ -332,7 +332,7 @@ for case in data["cases"]:
 sys.stdout.write(json.dumps(out, ensure_ascii=True))
 "#;
 
-fn render_python(tz: &str) -> Vec<Vec<String>> {
+fn render_python(tz: &str, cases: &[(String, Option<String>)]) -> Vec<Vec<String>> {
     let records: Vec<_> = RECORDS
         .iter()
         .map(|r| {
@@ -361,7 +361,7 @@ fn render_python(tz: &str) -> Vec<Vec<String>> {
         "big": u64::MAX, "neg": -255, "tiny": 1e-7, "huge": 1e22, "quote": "a'b\"c\\d\te",
         "empty": "",
     });
-    let cases: Vec<_> = CASES
+    let cases: Vec<_> = cases
         .iter()
         .map(|(f, d)| json!({"format": f, "datefmt": d}))
         .collect();
@@ -385,6 +385,97 @@ fn render_python(tz: &str) -> Vec<Vec<String>> {
     serde_json::from_slice(&output.stdout).expect("python3 printed JSON")
 }
 
+/// Generated formats: random flags, widths, precisions and conversions over every attribute
+/// (from a fixed seed, so a failure reproduces), each conversion paired only with values whose
+/// type Python accepts for it.
+fn generated_cases(count: usize) -> Vec<(String, Option<String>)> {
+    const TEXT: &[&str] = &[
+        "name",
+        "levelname",
+        "pathname",
+        "filename",
+        "module",
+        "funcName",
+        "threadName",
+        "message",
+        "asctime",
+        "client",
+        "greeting",
+        "quote",
+        "empty",
+    ];
+    // (attribute, whether %c gives a valid character)
+    const INTEGER: &[(&str, bool)] = &[
+        ("levelno", true),
+        ("lineno", true),
+        ("thread", true),
+        ("process", false),
+        ("user_id", true),
+        ("big", false),
+        ("neg", false),
+    ];
+    const FLOAT: &[&str] = &[
+        "created",
+        "msecs",
+        "relativeCreated",
+        "ratio",
+        "tiny",
+        "huge",
+    ];
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: usize| {
+        // xorshift64*
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        (seed.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    };
+    (0..count)
+        .map(|_| {
+            let fields = 1 + next(3);
+            let mut format = String::new();
+            for f in 0..fields {
+                if f > 0 {
+                    format.push_str(["|", " ", "] [", "%%", "→"][next(5)]);
+                }
+                let (attribute, conversions) = match next(3) {
+                    0 => (TEXT[next(TEXT.len())], "sra"),
+                    1 => {
+                        let (a, c) = INTEGER[next(INTEGER.len())];
+                        (
+                            a,
+                            if c {
+                                "diuoxXeEfFgGcsra"
+                            } else {
+                                "diuoxXeEfFgGsra"
+                            },
+                        )
+                    }
+                    _ => (FLOAT[next(FLOAT.len())], "diueEfFgGsra"),
+                };
+                format.push_str("%(");
+                format.push_str(attribute);
+                format.push(')');
+                for flag in ['-', '0', '+', ' ', '#'] {
+                    if next(4) == 0 {
+                        format.push(flag);
+                    }
+                }
+                if next(2) == 0 {
+                    format.push_str(&next(30).to_string());
+                }
+                if next(2) == 0 {
+                    format.push('.');
+                    format.push_str(&next(20).to_string());
+                }
+                let conversions: Vec<char> = conversions.chars().collect();
+                format.push(conversions[next(conversions.len())]);
+            }
+            (format, None)
+        })
+        .collect()
+}
+
 #[test]
 fn python_encoder_output_matches_cpython_logging_formatter_byte_for_byte() {
     if !support::peer_available("python3", "apt-get install -y python3") {
@@ -393,9 +484,15 @@ fn python_encoder_output_matches_cpython_logging_formatter_byte_for_byte() {
     let distinct: std::collections::HashSet<_> = CASES.iter().collect();
     assert!(
         distinct.len() >= 50,
-        "the corpus should hold 50+ formats, has {}",
+        "the hand-written corpus should hold 50+ formats, has {}",
         distinct.len()
     );
+    let generated = generated_cases(400);
+    let cases: Vec<(String, Option<String>)> = CASES
+        .iter()
+        .map(|(f, d)| (f.to_string(), d.map(str::to_owned)))
+        .chain(generated)
+        .collect();
 
     let mut compared = 0;
     let mut mismatches = Vec::new();
@@ -404,9 +501,10 @@ fn python_encoder_output_matches_cpython_logging_formatter_byte_for_byte() {
         // environment while it changes. chrono caches the zone per thread, so our side renders
         // on a fresh thread started after the change.
         unsafe { std::env::set_var("TZ", tz) };
-        let ours = std::thread::spawn(render_ours).join().expect("render");
-        let theirs = render_python(tz);
-        for (c, (format, datefmt)) in CASES.iter().enumerate() {
+        let ours =
+            std::thread::scope(|scope| scope.spawn(|| render_ours(&cases)).join().expect("render"));
+        let theirs = render_python(tz, &cases);
+        for (c, (format, datefmt)) in cases.iter().enumerate() {
             for r in 0..RECORDS.len() {
                 compared += 1;
                 if ours[c][r] != theirs[c][r] {
@@ -425,8 +523,10 @@ fn python_encoder_output_matches_cpython_logging_formatter_byte_for_byte() {
         mismatches.join("\n")
     );
     eprintln!(
-        "{compared} renderings ({} formats x {} records x {} time zones) identical to CPython",
+        "{compared} renderings ({} hand-written + {} generated formats x {} records x {} time \
+         zones) identical to CPython",
         CASES.len(),
+        cases.len() - CASES.len(),
         RECORDS.len(),
         TIME_ZONES.len()
     );
