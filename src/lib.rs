@@ -5,10 +5,12 @@ pub mod encode;
 #[cfg(feature = "eventlog")]
 pub mod eventlog;
 mod init;
+pub mod macros;
 pub mod report;
 pub mod worker;
 
 pub use init::{InitError, LogHandle, init_config, init_file};
+pub use macros::prelude;
 pub use report::set_error_handler;
 
 /// log4rs's default deserializers plus every kind this crate adds: pass it to log4rs's own
@@ -16,6 +18,10 @@ pub use report::set_error_handler;
 pub fn deserializers() -> log4rs::config::Deserializers {
     #[allow(unused_mut)]
     let mut d = log4rs::config::Deserializers::default();
+    d.insert(
+        encode::python::KIND,
+        encode::python::PythonEncoderDeserializer,
+    );
     #[cfg(feature = "eventlog")]
     d.insert("windows_event_log", eventlog::WindowsEventLogDeserializer);
     d
