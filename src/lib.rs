@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod encode;
+pub mod file;
 pub mod report;
 pub mod worker;
 
@@ -11,5 +12,6 @@ pub use report::set_error_handler;
 pub fn deserializers() -> log4rs::config::Deserializers {
     #[allow(unused_mut)]
     let mut d = log4rs::config::Deserializers::default();
+    d.insert("rotating_file", file::RotatingFileAppenderDeserializer);
     d
 }
