@@ -563,6 +563,29 @@ fn notices_within_a_second_that_the_file_was_moved_or_deleted_and_reopens_the_pa
     assert_eq!(text(&base), "three\n");
 }
 
+#[test]
+fn a_file_truncated_in_place_is_noticed_within_a_second_so_rotation_stays_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("app.log");
+    let app = builder()
+        .max_bytes(100)
+        .backup_count(1)
+        .build(&base)
+        .unwrap();
+    info(&app, &"a".repeat(79)); // 80 bytes
+    // logrotate's copytruncate: the file is copied elsewhere and emptied in place.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&base)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    info(&app, &"b".repeat(29)); // 0 + 30 < 100: no rotation (the stale count would say 110)
+    assert_eq!(text(&base), format!("{}\n", "b".repeat(29)));
+    assert!(!dir.path().join("app.log.1").exists());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Failures: disk full, file size limit, permission denied
 
@@ -682,7 +705,8 @@ fn child_filesize(args: &[&str]) {
 #[test]
 fn permission_denied_is_reported_once_and_recovers_when_permission_is_given() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
+    // /tmp rather than $TMPDIR: the unprivileged child must be able to reach it.
+    let dir = tempfile::tempdir_in("/tmp").unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
@@ -690,6 +714,15 @@ fn permission_denied_is_reported_once_and_recovers_when_permission_is_given() {
     // root is never denied, so the child runs as nobody, owning the folder it locks itself out of.
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
+        // A copy of this binary that nobody can run, wherever the build folder is.
+        let exe = dir.path().join("child-test-binary");
+        std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let args: Vec<_> = child.get_args().map(|a| a.to_owned()).collect();
+        child = Command::new(&exe);
+        child
+            .args(args)
+            .env(CHILD_ENV, format!("permission {}", logs.display()));
         std::os::unix::fs::chown(&logs, Some(65534), Some(65534)).unwrap();
         std::os::unix::process::CommandExt::uid(&mut child, 65534);
         std::os::unix::process::CommandExt::gid(&mut child, 65534);
@@ -929,6 +962,17 @@ fn yaml_errors_name_the_field_and_the_fix() {
         "{errors:?}"
     );
 
+    #[cfg(not(feature = "gzip"))]
+    {
+        let (_, errors) = load(
+            "appenders:\n  f:\n    kind: rotating_file\n    path: /tmp/x.log\n    compress: gzip\n",
+        );
+        assert!(
+            errors[0].contains("field \"compress\"") && errors[0].contains("feature `gzip`"),
+            "{errors:?}"
+        );
+    }
+
     let (_, errors) = load(
         "appenders:\n  f:\n    kind: rotating_file\n    path: /tmp/x.log\n    compress: zip\n",
     );
@@ -959,6 +1003,7 @@ fn log4rs_rolling_file_stays_available_beside_rotating_file() {
 }
 
 #[test]
+#[cfg(feature = "gzip")] // the example compresses its backups
 fn the_config_example_loads() {
     let dir = tempfile::tempdir().unwrap();
     let example = std::fs::read_to_string(

@@ -447,10 +447,14 @@ impl Shared {
                 return self.open(state);
             }
             open.size = open.file.metadata()?.len();
-        } else if state.check.due() && moved_away(self.names.base(), open.id) {
-            // What is buffered was logged before the move: it belongs to the moved file.
-            self.flush_buffer(state)?;
-            return self.open(state);
+        } else if state.check.due() {
+            if moved_away(self.names.base(), open.id) {
+                // What is buffered was logged before the move: it belongs to the moved file.
+                self.flush_buffer(state)?;
+                return self.open(state);
+            }
+            // Truncated in place (logrotate's copytruncate) or appended to by someone else.
+            open.size = open.file.metadata()?.len() + state.buffer.len() as u64;
         }
         Ok(())
     }

@@ -63,6 +63,12 @@ impl Deserialize for RotatingFileAppenderDeserializer {
                  `max_bytes: 10 MiB` and `backup_count: 5`"
             );
         }
+        if cfg!(not(feature = "gzip")) && c.compress == Compression::Gzip {
+            anyhow::bail!(
+                "field \"compress\": gzip needs the crate feature `gzip` of log4rs-appenders \
+                 (enable it in Cargo.toml), or remove compress"
+            );
+        }
         if c.path.trim().is_empty() {
             anyhow::bail!("field \"path\": give the log file's path, e.g. logs/app.log");
         }
