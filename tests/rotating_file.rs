@@ -1,5 +1,6 @@
 //! The size-rotating file appender against real files, real processes and CPython's own
-//! `RotatingFileHandler`.
+//! `RotatingFileHandler`. Unix only: the failure tests use /dev/full, `ulimit` and uids.
+#![cfg(unix)]
 
 mod support;
 
@@ -468,6 +469,63 @@ mod gzip {
         }
         lines.extend(text(&base).lines().map(str::to_owned));
         assert_eq!(lines[..], messages[messages.len() - lines.len()..]);
+    }
+
+    #[test]
+    fn processes_sharing_a_compressed_file_keep_whole_valid_backups() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("app.log");
+        let children: Vec<_> = (0..3)
+            .map(|p| {
+                spawn_child(&format!("multiprocess-gzip {p} {}", base.display()))
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut c in children {
+            assert!(c.wait().unwrap().success(), "a writer process failed");
+        }
+        let names: Vec<String> = files(dir.path()).into_keys().collect();
+        assert_eq!(
+            names,
+            ["app.log", "app.log.1.gz", "app.log.2.gz", "app.log.3.gz"]
+        );
+        let mut seen = std::collections::HashSet::new();
+        for name in &names {
+            let path = dir.path().join(name);
+            let content = if name.ends_with(".gz") {
+                gunzip(&path)
+            } else {
+                text(&path)
+            };
+            assert!(
+                content.len() < 8 * 1024 && content.ends_with('\n'),
+                "{name}"
+            );
+            for line in content.lines() {
+                let (p, i) = line.split_once(' ').expect("whole line");
+                assert!(
+                    p.starts_with('p') && i.parse::<u32>().is_ok(),
+                    "torn line {line:?}"
+                );
+                assert!(seen.insert(line.to_owned()), "{line} twice");
+            }
+        }
+    }
+
+    pub(super) fn child_multiprocess_gzip(args: &[&str]) {
+        let app = builder()
+            .max_bytes(8 * 1024)
+            .backup_count(3)
+            .multiprocess(true)
+            .compress(Compression::Gzip)
+            .build(args[1])
+            .unwrap();
+        for i in 0..5000 {
+            info(&app, &format!("p{} {i}", args[0]));
+        }
+        app.flush();
     }
 
     #[test]
@@ -1030,6 +1088,8 @@ fn child_process() {
     let rest: Vec<&str> = parts[1..].to_vec();
     match parts[0] {
         "multiprocess" => child_multiprocess(&rest),
+        #[cfg(feature = "gzip")]
+        "multiprocess-gzip" => gzip::child_multiprocess_gzip(&rest),
         "filesize" => child_filesize(&[&role["filesize ".len()..]]),
         "permission" => child_permission(&[&role["permission ".len()..]]),
         "abort" => child_abort(&[&role["abort ".len()..]]),

@@ -133,11 +133,12 @@ impl Compressor {
 
     /// Under the rotation lock, finds where the backup `id` is now and replaces it with `temp`.
     fn commit(&self, id: FileId, temp: Option<&Path>) -> io::Result<()> {
-        let _in_process = self.rotation.lock().unwrap_or_else(|p| p.into_inner());
+        // Same order as the appender (process lock, then rotation lock): no deadlock.
         let _across_processes = match &self.process_lock {
             Some(l) => Some(l.lock()?),
             None => None,
         };
+        let _in_process = self.rotation.lock().unwrap_or_else(|p| p.into_inner());
         let found = (1..=self.backup_count)
             .find(|i| std::fs::metadata(self.names.plain(*i)).is_ok_and(|m| FileId::of(&m) == id));
         match (found, temp) {
