@@ -97,7 +97,9 @@ fn spawn_child(role: &str) -> Command {
         "--nocapture",
         "--test-threads=1",
     ])
-    .env(CHILD_ENV, role);
+    .env(CHILD_ENV, role)
+    // The child's own test summary would read like this binary's; its panics go to stderr.
+    .stdout(std::process::Stdio::null());
     c
 }
 
@@ -478,7 +480,6 @@ mod gzip {
         let children: Vec<_> = (0..3)
             .map(|p| {
                 spawn_child(&format!("multiprocess-gzip {p} {}", base.display()))
-                    .stdout(std::process::Stdio::null())
                     .spawn()
                     .unwrap()
             })
@@ -711,6 +712,7 @@ fn a_file_size_limit_hit_mid_record_leaves_only_whole_records_and_recovers() {
             "--test-threads=1",
         ])
         .env(CHILD_ENV, format!("filesize {}", base.display()))
+        .stdout(std::process::Stdio::null())
         .status()
         .unwrap();
     assert!(
@@ -780,7 +782,8 @@ fn permission_denied_is_reported_once_and_recovers_when_permission_is_given() {
         child = Command::new(&exe);
         child
             .args(args)
-            .env(CHILD_ENV, format!("permission {}", logs.display()));
+            .env(CHILD_ENV, format!("permission {}", logs.display()))
+            .stdout(std::process::Stdio::null());
         std::os::unix::fs::chown(&logs, Some(65534), Some(65534)).unwrap();
         std::os::unix::process::CommandExt::uid(&mut child, 65534);
         std::os::unix::process::CommandExt::gid(&mut child, 65534);
