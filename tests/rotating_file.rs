@@ -749,16 +749,17 @@ fn child_filesize(args: &[&str]) {
         })
         .count();
     assert_eq!(failures, 1, "the failure streak is reported once");
-    // The limit is lifted (as space comes back).
-    let unlimited = libc::rlimit {
-        rlim_cur: libc::RLIM_INFINITY,
-        rlim_max: libc::RLIM_INFINITY,
+    // The limit is lifted (as space comes back): the soft limit goes back up to the hard one.
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
     };
-    // SAFETY: setrlimit with a valid pointer to an initialised struct.
-    assert_eq!(
-        unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &unlimited) },
-        0
-    );
+    // SAFETY: getrlimit/setrlimit with valid pointers to an initialised struct.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit), 0);
+        limit.rlim_cur = limit.rlim_max;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+    }
     info(&app, "back");
 }
 
