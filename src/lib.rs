@@ -4,6 +4,7 @@ pub mod config;
 pub mod encode;
 #[cfg(feature = "eventlog")]
 pub mod eventlog;
+pub mod file;
 mod init;
 pub mod macros;
 pub mod report;
@@ -22,14 +23,17 @@ pub fn deserializers() -> log4rs::config::Deserializers {
         encode::python::KIND,
         encode::python::PythonEncoderDeserializer,
     );
+    d.insert("rotating_file", file::RotatingFileAppenderDeserializer);
     #[cfg(feature = "eventlog")]
     d.insert("windows_event_log", eventlog::WindowsEventLogDeserializer);
     d
 }
 
 /// Appender kinds this crate adds: (YAML kind, cargo feature that provides it, compiled in?).
-const OUR_APPENDER_KINDS: &[(&str, &str, bool)] =
-    &[("windows_event_log", "eventlog", cfg!(feature = "eventlog"))];
+const OUR_APPENDER_KINDS: &[(&str, &str, bool)] = &[
+    ("rotating_file", "", true),
+    ("windows_event_log", "eventlog", cfg!(feature = "eventlog")),
+];
 
 /// log4rs's own appender kinds (all enabled in our log4rs dependency).
 const LOG4RS_APPENDER_KINDS: &[&str] = &["console", "file", "rolling_file"];
