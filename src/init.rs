@@ -110,6 +110,8 @@ pub fn init_file(path: impl AsRef<Path>) -> Result<LogHandle, InitError> {
 
 /// Starts logging with a config built in code (see the crate docs for the builder side).
 pub fn init_config(config: log4rs::Config) -> Result<LogHandle, InitError> {
+    // `%(relativeCreated)d` counts from here, as Python's counts from logging's import.
+    crate::encode::python::logging_start_ns();
     let handle = log4rs::init_config(config).map_err(|_| InitError::AlreadyInitialized)?;
     Ok(LogHandle {
         handle,

@@ -6,12 +6,15 @@ pub mod debug_smtp;
 pub mod encode;
 #[cfg(feature = "eventlog")]
 pub mod eventlog;
+pub mod file;
 mod init;
+pub mod macros;
 mod panic;
 pub mod report;
 pub mod worker;
 
 pub use init::{InitError, LogHandle, init_config, init_file};
+pub use macros::prelude;
 pub use panic::log_panics;
 pub use report::set_error_handler;
 
@@ -20,14 +23,21 @@ pub use report::set_error_handler;
 pub fn deserializers() -> log4rs::config::Deserializers {
     #[allow(unused_mut)]
     let mut d = log4rs::config::Deserializers::default();
+    d.insert(
+        encode::python::KIND,
+        encode::python::PythonEncoderDeserializer,
+    );
+    d.insert("rotating_file", file::RotatingFileAppenderDeserializer);
     #[cfg(feature = "eventlog")]
     d.insert("windows_event_log", eventlog::WindowsEventLogDeserializer);
     d
 }
 
 /// Appender kinds this crate adds: (YAML kind, cargo feature that provides it, compiled in?).
-const OUR_APPENDER_KINDS: &[(&str, &str, bool)] =
-    &[("windows_event_log", "eventlog", cfg!(feature = "eventlog"))];
+const OUR_APPENDER_KINDS: &[(&str, &str, bool)] = &[
+    ("rotating_file", "", true),
+    ("windows_event_log", "eventlog", cfg!(feature = "eventlog")),
+];
 
 /// log4rs's own appender kinds (all enabled in our log4rs dependency).
 const LOG4RS_APPENDER_KINDS: &[&str] = &["console", "file", "rolling_file"];

@@ -79,6 +79,11 @@ impl FailureStreak {
         }
     }
 
+    /// How many failures the current streak has had so far (0 when not failing).
+    pub fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Acquire)
+    }
+
     /// When the current (or last) streak started, in milliseconds since the Unix epoch.
     pub fn since_unix_ms(&self) -> u64 {
         self.since_unix_ms.load(Ordering::Relaxed)

@@ -15,7 +15,6 @@ pub(crate) const APPENDER_NAME_KEY: &str = "__appender_name";
 ///
 /// Errors name the field (`field "port": expected a number 1-65535, got "smtp"`) and suggest the
 /// closest known field for a misspelt one.
-#[allow(dead_code)] // used by the appender kinds as they land
 pub(crate) fn parse_config<T: DeserializeOwned>(value: serde_value::Value) -> anyhow::Result<T> {
     let deserializer = serde_value::ValueDeserializer::<serde_value::DeserializerError>::new(value);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
@@ -38,7 +37,6 @@ pub(crate) fn parse_config<T: DeserializeOwned>(value: serde_value::Value) -> an
 
 /// serde-value's messages ("Invalid type string \"x\". Expected u16") in the plain words the
 /// rest of our errors use.
-#[allow(dead_code)]
 fn describe_error(error: &serde_value::DeserializerError) -> String {
     use serde_value::DeserializerError as E;
     match error {
@@ -76,7 +74,7 @@ pub(crate) fn unknown_name(what: &str, got: &str, expected: &[&str]) -> String {
 /// "Unknown field x. Expected one of a, b".
 pub(crate) fn with_did_you_mean(message: &str) -> String {
     if let Some(rest) = message.strip_prefix("unknown field `") {
-        if let Some((unknown, expected)) = rest.split_once('`') {
+        if let Some((unknown, expected)) = rest.split_once("`, expected one of ") {
             let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
             return unknown_name("field", unknown, &names);
         }

@@ -7,8 +7,7 @@ pub(crate) mod fields;
 mod loader;
 mod problems;
 
-#[allow(unused_imports)] // used by the appender kinds as they land
-pub(crate) use fields::{APPENDER_NAME_KEY, parse_config};
+pub(crate) use fields::parse_config;
 pub use fields::{ByteSize, HumanDuration, Secret};
 pub use loader::{LoadedConfig, load_config_file, load_config_str};
 pub use problems::{ConfigError, Place, Problem};

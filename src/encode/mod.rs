@@ -20,6 +20,9 @@ pub(crate) fn build_encoder(
     }
 }
 
+mod attributes;
+mod format;
+mod printf;
 pub mod python;
 
 pub use python::PythonEncoder;

@@ -1,0 +1,551 @@
+//! The appender: encode outside the lock, then a short critical section that rotates when
+//! Python's rule says so and writes (or buffers) the record.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write as _};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+use log::{Level, Record};
+use log4rs::append::Append;
+use log4rs::encode::Encode;
+
+use super::config::{Compression, DEFAULT_FORMAT, RotatingFileAppenderBuilder};
+use super::lock::ProcessLock;
+use super::reopen::{FileId, ReopenCheck, moved_away};
+use super::rollover::{BackupNamer, rotate, should_roll};
+use crate::report::FailureStreak;
+use crate::worker::{OnFull, Sink, Worker};
+
+/// A size-rotating file appender with numbered backups, Python's `RotatingFileHandler` for
+/// log4rs (`kind: rotating_file`).
+///
+/// Before a record is written, if the file's size plus the record's length would reach
+/// `max_bytes`, the file is rolled over first: `app.log.N` is deleted, `app.log.i` becomes
+/// `app.log.i+1`, `app.log` becomes `app.log.1`, and a new `app.log` is started. An empty file is
+/// never rolled over, so a record larger than `max_bytes` goes alone into a fresh file.
+///
+/// ```no_run
+/// use log4rs_appenders::file::RotatingFileAppender;
+///
+/// let appender = RotatingFileAppender::builder()
+///     .max_bytes(10 * 1024)
+///     .backup_count(10)
+///     .build("logs/microblog.log")?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct RotatingFileAppender {
+    // Dropped before `shared`, so its final flush still reaches the file.
+    _flusher: Option<Worker<()>>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    name: String,
+    names: BackupNamer,
+    max_bytes: u64,
+    backup_count: u32,
+    buffer_capacity: usize,
+    encoder: Box<dyn Encode>,
+    process_lock: Option<ProcessLock>,
+    /// Rotation and the compressor's final rename exclude each other through this.
+    rotation: Arc<Mutex<()>>,
+    streak: FailureStreak,
+    state: Mutex<State>,
+    compressor: Option<Worker<()>>,
+}
+
+struct State {
+    file: Option<OpenFile>,
+    buffer: Vec<u8>,
+    buffered_records: u64,
+    check: ReopenCheck,
+    /// The error that started the current failure streak, for the "records lost" line.
+    failure: String,
+}
+
+struct OpenFile {
+    file: File,
+    id: FileId,
+    /// Bytes in the file plus bytes buffered for it.
+    size: u64,
+    /// Python never rotates anything but a regular file (bpo-45401): `/dev/null`, a FIFO...
+    regular: bool,
+}
+
+/// Bound on the per-thread scratch buffer kept between records (larger ones are freed).
+const SCRATCH_KEEP: usize = 64 * 1024;
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
+}
+
+/// `log4rs::encode::Write` over a byte vector.
+struct VecWriter<'a>(&'a mut Vec<u8>);
+
+impl io::Write for VecWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.extend_from_slice(buf);
+        Ok(())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl log4rs::encode::Write for VecWriter<'_> {}
+
+impl RotatingFileAppender {
+    /// Starts a builder; see [`RotatingFileAppenderBuilder`].
+    pub fn builder() -> RotatingFileAppenderBuilder {
+        RotatingFileAppenderBuilder::default()
+    }
+
+    pub(crate) fn from_builder(b: RotatingFileAppenderBuilder, path: PathBuf) -> io::Result<Self> {
+        let label = if b.name.is_empty() {
+            format!("rotating_file {}", path.display())
+        } else {
+            b.name.clone()
+        };
+        if b.multiprocess && b.buffer > 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "buffer cannot be combined with multiprocess: true (each record must be written \
+                 under the lock to decide rotation on the shared file); remove one of them",
+            ));
+        }
+        if b.buffer > 0 && b.flush_interval.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "flush_interval must be more than 0 in buffered mode, e.g. \"1 second\"",
+            ));
+        }
+        let names = BackupNamer::new(&path);
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot create the folder {}: {e}", parent.display()),
+                )
+            })?;
+        }
+        let process_lock = if b.multiprocess {
+            Some(ProcessLock::open(&path)?)
+        } else {
+            None
+        };
+        let rotation = Arc::new(Mutex::new(()));
+        let compressor = match b.compress {
+            Compression::None => None,
+            #[cfg(feature = "gzip")]
+            Compression::Gzip => Some(super::gzip::spawn(
+                &label,
+                names.clone(),
+                b.backup_count,
+                rotation.clone(),
+                b.multiprocess,
+            )?),
+            #[cfg(not(feature = "gzip"))]
+            Compression::Gzip => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "compress: gzip needs the crate feature `gzip` of log4rs-appenders (enable it in Cargo.toml)",
+                ));
+            }
+        };
+        let encoder = match b.encoder {
+            Some(e) => e,
+            None => default_encoder(),
+        };
+        let shared = Arc::new(Shared {
+            name: label,
+            names,
+            max_bytes: b.max_bytes,
+            backup_count: b.backup_count,
+            buffer_capacity: b.buffer,
+            encoder,
+            process_lock,
+            rotation,
+            streak: FailureStreak::default(),
+            state: Mutex::new(State {
+                file: None,
+                buffer: Vec::with_capacity(b.buffer),
+                buffered_records: 0,
+                check: ReopenCheck::new(),
+                failure: String::new(),
+            }),
+            compressor,
+        });
+        if !b.delay {
+            let mut state = shared.lock_state();
+            shared.open(&mut state).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot open {}: {e}", shared.names.base().display()),
+                )
+            })?;
+        }
+        let flusher = if b.buffer > 0 {
+            let sink = FlushTimer {
+                shared: Arc::downgrade(&shared),
+                interval: b.flush_interval,
+                next: Instant::now() + b.flush_interval,
+            };
+            Some(Worker::spawn(
+                "log4rs-file-flush",
+                1,
+                OnFull::Drop,
+                Duration::from_secs(5),
+                sink,
+            )?)
+        } else {
+            None
+        };
+        Ok(RotatingFileAppender {
+            _flusher: flusher,
+            shared,
+        })
+    }
+}
+
+fn default_encoder() -> Box<dyn Encode> {
+    match crate::encode::PythonEncoder::new(DEFAULT_FORMAT) {
+        Ok(e) => Box::new(e),
+        // Unreachable with a valid constant format; never panic in an appender.
+        Err(_) => Box::new(log4rs::encode::pattern::PatternEncoder::default()),
+    }
+}
+
+impl fmt::Debug for RotatingFileAppender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RotatingFileAppender")
+            .field("name", &self.shared.name)
+            .field("path", &self.shared.names.base())
+            .field("max_bytes", &self.shared.max_bytes)
+            .field("backup_count", &self.shared.backup_count)
+            .field("buffer", &self.shared.buffer_capacity)
+            .field("multiprocess", &self.shared.process_lock.is_some())
+            .field("compress", &self.shared.compressor.is_some())
+            .finish()
+    }
+}
+
+impl Append for RotatingFileAppender {
+    fn append(&self, record: &Record) -> anyhow::Result<()> {
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut bytes) => {
+                bytes.clear();
+                let result = self.shared.append_encoded(record, &mut bytes);
+                if bytes.capacity() > SCRATCH_KEEP {
+                    *bytes = Vec::with_capacity(512);
+                }
+                result
+            }
+            // Re-entered from inside an encoder: use a fresh buffer.
+            Err(_) => self.shared.append_encoded(record, &mut Vec::new()),
+        })
+    }
+
+    fn flush(&self) {
+        let mut state = self.shared.lock_state();
+        let _ = self
+            .shared
+            .with_process_lock(|| self.shared.flush_buffer(&mut state));
+        if let Some(open) = &state.file {
+            let _ = open.file.sync_data();
+        }
+        drop(state);
+        if let Some(c) = &self.shared.compressor {
+            c.flush(Duration::from_secs(10));
+        }
+    }
+}
+
+impl Drop for RotatingFileAppender {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock_state();
+        let _ = self.shared.flush_buffer(&mut state);
+    }
+}
+
+impl Shared {
+    fn lock_state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn with_process_lock<T>(&self, f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+        let _guard = match &self.process_lock {
+            Some(l) => Some(l.lock()?),
+            None => None,
+        };
+        f()
+    }
+
+    fn append_encoded(&self, record: &Record, bytes: &mut Vec<u8>) -> anyhow::Result<()> {
+        self.encoder.encode(&mut VecWriter(bytes), record)?;
+        let mut state = self.lock_state();
+        let result =
+            self.with_process_lock(|| self.write_record(&mut state, bytes, record.level()));
+        let rotated = match result {
+            Ok(rotated) => rotated,
+            Err(e) => return self.failed(&mut state, e, 1),
+        };
+        drop(state);
+        if rotated {
+            if let Some(c) = &self.compressor {
+                c.send(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts the record (and anything buffered) as lost; the first failure of a streak is
+    /// returned to log4rs, which prints it; the rest stay quiet until writing works again.
+    fn failed(&self, state: &mut State, e: io::Error, records: u64) -> anyhow::Result<()> {
+        let lost = records + state.buffered_records;
+        state.buffer.clear();
+        state.buffered_records = 0;
+        // Reopened on the next record: the file may have been fixed or replaced meanwhile.
+        state.file = None;
+        let starts = !self.streak.is_failing();
+        for _ in 0..lost {
+            self.streak.failed();
+        }
+        if starts {
+            state.failure = e.to_string();
+            return Err(anyhow::anyhow!(
+                "appender \"{}\": cannot write to {}: {e}; records are counted as lost until \
+                 writing works again",
+                self.name,
+                self.names.base().display()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Writes one encoded record; true when the file was rotated.
+    fn write_record(&self, state: &mut State, bytes: &[u8], level: Level) -> io::Result<bool> {
+        self.make_current(state)?;
+        let mut rotated = false;
+        if self.streak.is_failing() {
+            rotated |= self.write_lost_notice(state)?;
+        }
+        rotated |= self.write_bytes(state, bytes, true)?;
+        if level <= Level::Error {
+            self.flush_buffer(state)?;
+        }
+        Ok(rotated)
+    }
+
+    /// After a failure streak, one line saying how many records were lost and when.
+    fn write_lost_notice(&self, state: &mut State) -> io::Result<bool> {
+        let lost = self.streak.failures();
+        let since = chrono::DateTime::from_timestamp_millis(self.streak.since_unix_ms() as i64)
+            .map(|t| {
+                t.with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        let until = chrono::Local::now().format("%Y-%m-%d %H:%M:%S");
+        let mut line = Vec::new();
+        let encoded = self.encoder.encode(
+            &mut VecWriter(&mut line),
+            &Record::builder()
+                .level(Level::Error)
+                .target("log4rs_appenders::file")
+                .module_path_static(Some(module_path!()))
+                .args(format_args!(
+                    "appender \"{}\": {lost} records were lost between {since} and {until} because \
+                     writing to {} failed: {}",
+                    self.name,
+                    self.names.base().display(),
+                    state.failure
+                ))
+                .build(),
+        );
+        if encoded.is_err() {
+            line.clear();
+            line.extend_from_slice(
+                format!("{lost} records were lost between {since} and {until}\n").as_bytes(),
+            );
+        }
+        let rotated = self.write_bytes(state, &line, false)?;
+        self.streak.recovered();
+        Ok(rotated)
+    }
+
+    /// Rotation, then the write itself (or a copy into the buffer).
+    fn write_bytes(&self, state: &mut State, bytes: &[u8], is_record: bool) -> io::Result<bool> {
+        let len = bytes.len() as u64;
+        let mut rotated = false;
+        let roll = state.file.as_ref().is_some_and(|f| {
+            f.regular && should_roll(f.size, len, self.max_bytes, self.backup_count)
+        });
+        if roll {
+            self.flush_buffer(state)?;
+            self.roll(state)?;
+            rotated = true;
+        }
+        if self.buffer_capacity > 0 && bytes.len() < self.buffer_capacity {
+            if state.buffer.len() + bytes.len() > self.buffer_capacity {
+                self.flush_buffer(state)?;
+            }
+            state.buffer.extend_from_slice(bytes);
+            if is_record {
+                state.buffered_records += 1;
+            }
+            if let Some(f) = state.file.as_mut() {
+                f.size += len;
+            }
+        } else {
+            self.flush_buffer(state)?;
+            let open = self.current(state)?;
+            write_or_undo(open, bytes)?;
+        }
+        Ok(rotated)
+    }
+
+    fn current<'s>(&self, state: &'s mut State) -> io::Result<&'s mut OpenFile> {
+        state
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the log file is not open"))
+    }
+
+    fn flush_buffer(&self, state: &mut State) -> io::Result<()> {
+        if state.buffer.is_empty() {
+            return Ok(());
+        }
+        let State { file, buffer, .. } = state;
+        let open = file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the log file is not open"))?;
+        // `size` already counts the buffered bytes.
+        open.size -= buffer.len() as u64;
+        write_or_undo(open, buffer)?;
+        buffer.clear();
+        state.buffered_records = 0;
+        Ok(())
+    }
+
+    /// Opens the file if it is not, and notices when someone else moved or deleted it (every
+    /// write in multi-process mode, where the size is also re-read; else at most once a second).
+    fn make_current(&self, state: &mut State) -> io::Result<()> {
+        let Some(open) = &mut state.file else {
+            return self.open(state);
+        };
+        if self.process_lock.is_some() {
+            if moved_away(self.names.base(), open.id) {
+                return self.open(state);
+            }
+            open.size = open.file.metadata()?.len();
+        } else if state.check.due() {
+            if moved_away(self.names.base(), open.id) {
+                // What is buffered was logged before the move: it belongs to the moved file.
+                self.flush_buffer(state)?;
+                return self.open(state);
+            }
+            // Truncated in place (logrotate's copytruncate) or appended to by someone else.
+            open.size = open.file.metadata()?.len() + state.buffer.len() as u64;
+        }
+        Ok(())
+    }
+
+    fn open(&self, state: &mut State) -> io::Result<()> {
+        state.file = None;
+        let path = self.names.base();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let file = OpenOptions::new().append(true).create(true).open(path)?;
+        let meta = file.metadata()?;
+        state.file = Some(OpenFile {
+            id: FileId::of(&meta),
+            size: meta.len() + state.buffer.len() as u64,
+            regular: meta.is_file(),
+            file,
+        });
+        Ok(())
+    }
+
+    fn roll(&self, state: &mut State) -> io::Result<()> {
+        let _rotation = self.rotation.lock().unwrap_or_else(|p| p.into_inner());
+        state.file = None;
+        rotate(&self.names, self.backup_count)?;
+        self.open(state)
+    }
+}
+
+/// Writes `bytes` at the end of the file. If the write fails part-way (disk full), the partial
+/// record is cut off again so that the file holds only whole records.
+fn write_or_undo(open: &mut OpenFile, bytes: &[u8]) -> io::Result<()> {
+    match open.file.write_all(bytes) {
+        Ok(()) => {
+            open.size += bytes.len() as u64;
+            Ok(())
+        }
+        Err(e) => {
+            if open.regular {
+                if let Ok(now) = open.file.metadata().map(|m| m.len()) {
+                    if now > open.size && now < open.size + bytes.len() as u64 {
+                        let _ = open.file.set_len(open.size);
+                    }
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Buffered mode: writes what waits in the buffer every `flush_interval`.
+struct FlushTimer {
+    shared: Weak<Shared>,
+    interval: Duration,
+    next: Instant,
+}
+
+impl FlushTimer {
+    fn flush_now(&mut self) {
+        self.next = Instant::now() + self.interval;
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        let mut state = shared.lock_state();
+        if state.buffer.is_empty() {
+            return;
+        }
+        if let Err(e) = shared.flush_buffer(&mut state) {
+            if let Err(report) = shared.failed(&mut state, e, 0) {
+                crate::report::report_error(&report);
+            }
+        }
+    }
+}
+
+impl Sink for FlushTimer {
+    type Item = ();
+
+    fn handle(&mut self, _batch: &mut Vec<()>) {}
+
+    fn dropped(&mut self, _count: u64) {}
+
+    fn wake(&mut self) {
+        self.flush_now();
+    }
+
+    fn next_wake(&self) -> Option<Instant> {
+        Some(self.next)
+    }
+
+    fn flush(&mut self, _deadline: Instant) {
+        self.flush_now();
+    }
+}
