@@ -19,8 +19,8 @@ use std::fmt;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use log::{debug, error, info, warn};
 use log4rs_appenders::debug_smtp::{DebugSmtpServer, ReceivedMail};
+use log4rs_appenders::prelude::*;
 
 /// The YAML next to this crate, whatever directory the demo runs in (logs/ is created there).
 const CONFIG: &str = concat!(
