@@ -114,11 +114,8 @@ impl fmt::Display for PanicError {
         if let Some(l) = &self.location {
             write!(f, " (at {l})")?;
         }
-        write!(
-            f,
-            "\nstack backtrace:\n{}",
-            short_backtrace(&self.backtrace)
-        )
+        let backtrace = short_backtrace(&self.backtrace);
+        write!(f, "\nstack backtrace:\n{}", backtrace.trim_end())
     }
 }
 
