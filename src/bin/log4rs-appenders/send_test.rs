@@ -156,7 +156,14 @@ fn meaning(kind: &str, info: Option<&AppenderInfo>) -> String {
     match kind {
         "console" => format!("written to {dest}"),
         "file" | "rolling_file" | "rotating_file" => {
-            format!("written to {dest} and flushed to the operating system")
+            // A relative path is relative to where the program runs: say where that was.
+            let place = match std::env::current_dir() {
+                Ok(cwd) if Path::new(&dest).is_relative() => {
+                    format!("{dest} (in {})", cwd.display())
+                }
+                _ => dest,
+            };
+            format!("written to {place} and flushed to the operating system")
         }
         "smtp" => format!(
             "the mail server at {dest} accepted the mail (what happens after that, spam filters \
