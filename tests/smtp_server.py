@@ -2,7 +2,8 @@
 """A real SMTP server (aiosmtpd) for tests/smtp.rs and benches/smtp_latency.rs.
 
 Prints `PORT <n>` once it listens on 127.0.0.1, then one JSON line per accepted mail
-({"from": ..., "to": [...], "data": "<the message>", "auth": "<user or null>"}), and exits when
+({"from", "to", "data" (raw message), "auth" (user or null), and from Python's own mail
+parser "subject" (decoded), "headers" (names), "body" (decoded)}), and exits when
 its stdin closes (so it never outlives the test that started it).
 
 Options:
@@ -15,6 +16,8 @@ Options:
 
 import argparse
 import asyncio
+import email
+import email.policy
 import json
 import logging
 import ssl
@@ -36,8 +39,18 @@ class Handler:
         if isinstance(data, bytes):
             data = data.decode("utf-8", "replace")
         auth = session.auth_data.login.decode() if session.auth_data is not None else None
+        # Python's own mail parser, independent of the client: decoded subject, header names.
+        parsed = email.message_from_string(data, policy=email.policy.default)
         line = json.dumps(
-            {"from": envelope.mail_from, "to": envelope.rcpt_tos, "data": data, "auth": auth}
+            {
+                "from": envelope.mail_from,
+                "to": envelope.rcpt_tos,
+                "data": data,
+                "auth": auth,
+                "subject": str(parsed["subject"]),
+                "headers": list(parsed.keys()),
+                "body": parsed.get_content() if not parsed.is_multipart() else "",
+            }
         )
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
@@ -67,7 +80,10 @@ def main():
 
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = auth_data.login.decode() == user and auth_data.password.decode() == password
-            return AuthResult(success=ok, auth_data=auth_data)
+            if ok:
+                return AuthResult(success=True, auth_data=auth_data)
+            # handled=False: aiosmtpd answers 535 itself.
+            return AuthResult(success=False, handled=False)
 
     handler = Handler(args.delay)
 
