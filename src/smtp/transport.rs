@@ -144,7 +144,7 @@ impl Transport {
                     c.abort();
                 }
                 let permanent = e.is_permanent();
-                let e = anyhow::Error::new(e).context(format!("sending to {}", self.describe()));
+                let e = anyhow::anyhow!("sending to {}: {e}", self.describe());
                 Err((stage, if permanent { SendError::Permanent(e) } else { SendError::Transient(e) }))
             }
         }
@@ -165,19 +165,19 @@ impl Transport {
             implicit_tls,
             None,
         )
-        .map_err(|e| anyhow::Error::new(e).context(format!("connecting to {}", describe())))?;
+        .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", describe()))?;
         if s.security == Security::Starttls {
             let Some(tls) = s.tls.as_ref() else {
                 anyhow::bail!("connecting to {}: no TLS parameters for STARTTLS", describe());
             };
             conn.starttls(tls, &hello)
-                .map_err(|e| anyhow::Error::new(e).context(format!("STARTTLS with {}", describe())))?;
+                .map_err(|e| anyhow::anyhow!("STARTTLS with {}: {e}", describe()))?;
         }
         if let (Some(user), Some(password)) = (&s.username, &s.password) {
             let credentials = Credentials::new(user.clone(), password.expose().to_owned());
             conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials).map_err(|e| {
                 // lettre's error holds the server's answer, never the credentials.
-                anyhow::Error::new(e).context(format!("logging in to {} as {user:?}", describe()))
+                anyhow::anyhow!("logging in to {} as {user:?}: {e}", describe())
             })?;
         }
         Ok(conn)
