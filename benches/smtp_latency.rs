@@ -105,16 +105,27 @@ fn main() {
     // 2. Python's SMTPHandler against the same slow server.
     let python_calls = 3;
     let out = Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/benches/smtp_python_handler.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/benches/smtp_python_handler.py"
+        ))
         .args([slow.port.to_string(), python_calls.to_string()])
         .output()
         .expect("run smtp_python_handler.py");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("python output: {e}: {}", String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "python output: {e}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     let mut py: Vec<f64> = v["seconds"]
         .as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_f64()).map(|s| s * 1e3).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_f64())
+                .map(|s| s * 1e3)
+                .collect()
+        })
         .unwrap_or_default();
     py.sort_by(f64::total_cmp);
     drop(slow);
@@ -126,7 +137,9 @@ fn main() {
 
     criterion.final_summary();
     println!();
-    println!("| measurement (server answers DATA after {SLOW_SERVER_SECONDS} s) | median | p99 | max |");
+    println!(
+        "| measurement (server answers DATA after {SLOW_SERVER_SECONDS} s) | median | p99 | max |"
+    );
     println!("|---|---|---|---|");
     println!(
         "| our `error!` on the app thread (20,000 calls, µs) | {:.2} | {:.2} | {:.1} |",
@@ -144,6 +157,8 @@ fn main() {
     println!();
     println!("| mail worker, one mail at a time to a local aiosmtpd | mails/s |");
     println!("|---|---|");
-    println!("| lettre's SmtpConnection::send (body and terminator in two writes) | {without_fix:.1} |");
+    println!(
+        "| lettre's SmtpConnection::send (body and terminator in two writes) | {without_fix:.1} |"
+    );
     println!("| ours: body + terminator in one write | {with_fix:.1} |");
 }

@@ -18,7 +18,10 @@ use smtp_peer::{ReceivedMail, SmtpServer};
 const WAIT: Duration = Duration::from_secs(15);
 
 fn peer() -> bool {
-    support::python_module_available("aiosmtpd", "bash scripts/install/smtp.sh (pip install aiosmtpd)")
+    support::python_module_available(
+        "aiosmtpd",
+        "bash scripts/install/smtp.sh (pip install aiosmtpd)",
+    )
 }
 
 /// Everything the appenders reported from their threads, for assertions by appender name.
@@ -35,7 +38,13 @@ fn reported() -> &'static Mutex<Vec<String>> {
 
 fn reports_for(name: &str) -> Vec<String> {
     let needle = format!("appender \"{name}\"");
-    reported().lock().unwrap().iter().filter(|r| r.contains(&needle)).cloned().collect()
+    reported()
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.contains(&needle))
+        .cloned()
+        .collect()
 }
 
 fn log(a: &SmtpAppender, level: Level, line: u32, message: &str) {
@@ -75,16 +84,28 @@ struct Cert {
 /// A self-signed certificate for 127.0.0.1/localhost, made for this test.
 fn self_signed() -> Cert {
     let dir = tempfile::tempdir().unwrap();
-    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
     let cert = dir.path().join("cert.pem");
     let key = dir.path().join("key.pem");
     std::fs::write(&cert, ck.cert.pem()).unwrap();
     std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
-    Cert { _dir: dir, cert, key }
+    Cert {
+        _dir: dir,
+        cert,
+        key,
+    }
 }
 
 fn tls_server(mode: &str, cert: &Cert, auth: Option<&str>) -> SmtpServer {
-    let mut args = vec!["--mode", mode, "--cert", cert.cert.to_str().unwrap(), "--key", cert.key.to_str().unwrap()];
+    let mut args = vec![
+        "--mode",
+        mode,
+        "--cert",
+        cert.cert.to_str().unwrap(),
+        "--key",
+        cert.key.to_str().unwrap(),
+    ];
     if let Some(a) = auth {
         args.extend(["--auth", a]);
     }
@@ -101,7 +122,10 @@ fn an_error_arrives_as_a_mail_with_rendered_subject_and_body() {
         return;
     }
     let server = SmtpServer::start(&[]);
-    let a = plain("plain", server.port).subject("%(levelname)s in %(name)s").build().unwrap();
+    let a = plain("plain", server.port)
+        .subject("%(levelname)s in %(name)s")
+        .build()
+        .unwrap();
     log(&a, Level::Info, 1, "below the threshold, not mailed");
     log(&a, Level::Error, 2, "database is gone");
     a.flush();
@@ -175,10 +199,15 @@ fn an_unknown_certificate_is_refused_and_reported_unless_explicitly_accepted() {
     log(&a, Level::Error, 5, "must not leak to an unverified server");
     a.flush();
     std::thread::sleep(Duration::from_millis(300));
-    assert!(server.received().is_empty(), "a mail went to a server with an unknown certificate");
+    assert!(
+        server.received().is_empty(),
+        "a mail went to a server with an unknown certificate"
+    );
     let reports = reports_for("untrusted");
     assert!(
-        reports.iter().any(|r| r.contains("certificate") && r.contains("cannot deliver mail")),
+        reports
+            .iter()
+            .any(|r| r.contains("certificate") && r.contains("cannot deliver mail")),
         "{reports:?}"
     );
 
@@ -214,7 +243,10 @@ fn a_rejected_password_is_reported_but_never_shown() {
     log(&a, Level::Error, 7, "cannot log in");
     a.flush();
     let reports = reports_for("badlogin");
-    assert!(reports.iter().any(|r| r.contains("logging in")), "{reports:?}");
+    assert!(
+        reports.iter().any(|r| r.contains("logging in")),
+        "{reports:?}"
+    );
     assert!(reports.iter().all(|r| !r.contains(secret)), "{reports:?}");
     assert!(server.received().is_empty());
 }
@@ -225,17 +257,29 @@ fn a_storm_of_100000_errors_becomes_a_handful_of_mails_that_count_every_one() {
         return;
     }
     let server = SmtpServer::start(&[]);
-    let a = plain("storm", server.port).batch_window(Duration::from_millis(500)).build().unwrap();
+    let a = plain("storm", server.port)
+        .batch_window(Duration::from_millis(500))
+        .build()
+        .unwrap();
     let start = std::time::Instant::now();
     for i in 0..100_000u32 {
         // Three call sites, messages that differ every time.
-        log(&a, Level::Error, 10 + i % 3, &format!("request {i} failed: timeout"));
+        log(
+            &a,
+            Level::Error,
+            10 + i % 3,
+            &format!("request {i} failed: timeout"),
+        );
     }
     let produced_in = start.elapsed();
     a.flush();
     let mails = server.wait_until(WAIT, |m| sum_records(m) >= 100_000);
     assert_eq!(sum_records(&mails), 100_000, "{} mails", mails.len());
-    assert!(mails.len() <= 20, "{} mails for a storm of {produced_in:?}", mails.len());
+    assert!(
+        mails.len() <= 20,
+        "{} mails for a storm of {produced_in:?}",
+        mails.len()
+    );
     // The body's own counts agree with the header: listed repeats + suppressed + dropped.
     let mut listed = 0u64;
     for m in &mails {
@@ -255,7 +299,10 @@ fn a_storm_of_100000_errors_becomes_a_handful_of_mails_that_count_every_one() {
         assert!(m.body.lines().filter(|l| l.starts_with("--- ")).count() <= 3);
     }
     assert_eq!(listed, 100_000);
-    eprintln!("storm: 100000 errors in {produced_in:?} -> {} mails", mails.len());
+    eprintln!(
+        "storm: 100000 errors in {produced_in:?} -> {} mails",
+        mails.len()
+    );
 }
 
 #[test]
@@ -264,7 +311,10 @@ fn context_records_before_an_error_are_included() {
         return;
     }
     let server = SmtpServer::start(&[]);
-    let a = plain("context", server.port).context_records(3).build().unwrap();
+    let a = plain("context", server.port)
+        .context_records(3)
+        .build()
+        .unwrap();
     for i in 1..=5 {
         log(&a, Level::Info, 20, &format!("step {i} of the request"));
     }
@@ -278,7 +328,11 @@ fn context_records_before_an_error_are_included() {
         assert!(body.contains(&format!("step {i} of the request")), "{body}");
     }
     assert!(body.find("step 5").unwrap() < body.find("and then it failed").unwrap());
-    assert_eq!(mails[0].records(), 1, "context records are not counted as errors");
+    assert_eq!(
+        mails[0].records(),
+        1,
+        "context records are not counted as errors"
+    );
 }
 
 #[test]
@@ -301,7 +355,10 @@ fn every_error_arrives_exactly_once_across_a_server_restart() {
             server.take().unwrap().stop();
         }
         if i == 40 {
-            server = Some(SmtpServer::start_into(&["--port", &port.to_string()], mails.clone()));
+            server = Some(SmtpServer::start_into(
+                &["--port", &port.to_string()],
+                mails.clone(),
+            ));
         }
         // One call site per error, so each is listed with its text.
         log(&a, Level::Error, 100 + i, &format!("error number <{i}>"));
@@ -312,10 +369,17 @@ fn every_error_arrives_exactly_once_across_a_server_restart() {
     let received = server.wait_until(WAIT, |m| sum_records(m) >= total as u64);
     let all: String = received.iter().map(|m| m.body.as_str()).collect();
     for i in 0..total {
-        assert_eq!(all.matches(&format!("error number <{i}>")).count(), 1, "error {i} in:\n{all}");
+        assert_eq!(
+            all.matches(&format!("error number <{i}>")).count(),
+            1,
+            "error {i} in:\n{all}"
+        );
     }
     assert_eq!(sum_records(&received), total as u64);
-    assert!(!reports_for("restart").is_empty(), "the outage was reported");
+    assert!(
+        !reports_for("restart").is_empty(),
+        "the outage was reported"
+    );
 }
 
 #[test]
@@ -342,17 +406,27 @@ fn a_spooled_mail_is_sent_by_the_next_run_and_then_removed() {
     assert_eq!(spool_files(spool.path()).len(), 1, "one mail in the spool");
 
     let server = SmtpServer::start(&[]);
-    let _b = plain("spool-run2", server.port).spool_dir(spool.path()).build().unwrap();
+    let _b = plain("spool-run2", server.port)
+        .spool_dir(spool.path())
+        .build()
+        .unwrap();
     let mails = server.wait_until(WAIT, |m| !m.is_empty());
     std::thread::sleep(Duration::from_millis(200));
     let mails_after = server.received();
     assert_eq!(mails_after.len(), 1, "{mails:?}");
-    assert!(mails_after[0].body.contains("written while the server was down"));
+    assert!(
+        mails_after[0]
+            .body
+            .contains("written while the server was down")
+    );
     let end = std::time::Instant::now() + WAIT;
     while !spool_files(spool.path()).is_empty() && std::time::Instant::now() < end {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(spool_files(spool.path()).is_empty(), "delivered mail left in the spool");
+    assert!(
+        spool_files(spool.path()).is_empty(),
+        "delivered mail left in the spool"
+    );
 }
 
 fn spool_files(dir: &Path) -> Vec<PathBuf> {
@@ -367,8 +441,16 @@ fn log_text_cannot_inject_headers_and_subjects_are_cut_and_utf8_encoded() {
         return;
     }
     let server = SmtpServer::start(&[]);
-    let a = plain("headers", server.port).subject("%(message)s").build().unwrap();
-    log(&a, Level::Error, 40, "boom\r\nBcc: victim@example.com\r\nX-Injected: yes\n\nbody?");
+    let a = plain("headers", server.port)
+        .subject("%(message)s")
+        .build()
+        .unwrap();
+    log(
+        &a,
+        Level::Error,
+        40,
+        "boom\r\nBcc: victim@example.com\r\nX-Injected: yes\n\nbody?",
+    );
     a.flush();
     log(&a, Level::Error, 41, "Größe überschritten ✓ — 東京");
     a.flush();
@@ -378,18 +460,75 @@ fn log_text_cannot_inject_headers_and_subjects_are_cut_and_utf8_encoded() {
     assert_eq!(mails.len(), 3);
     let injected = &mails[0];
     assert_eq!(injected.to, vec!["ops@example.com"], "no extra recipient");
-    assert!(!injected.headers.iter().any(|h| h.eq_ignore_ascii_case("bcc")), "{:?}", injected.headers);
-    assert!(!injected.headers.iter().any(|h| h.eq_ignore_ascii_case("x-injected")));
-    assert_eq!(injected.subject, "boom Bcc: victim@example.com X-Injected: yes body?");
+    assert!(
+        !injected
+            .headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case("bcc")),
+        "{:?}",
+        injected.headers
+    );
+    assert!(
+        !injected
+            .headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case("x-injected"))
+    );
+    assert_eq!(
+        injected.subject,
+        "boom Bcc: victim@example.com X-Injected: yes body?"
+    );
 
     let utf8 = &mails[1];
     assert_eq!(utf8.subject, "Größe überschritten ✓ — 東京");
-    let raw_subject = utf8.data.lines().find(|l| l.starts_with("Subject:")).unwrap();
-    assert!(raw_subject.is_ascii(), "the raw header is RFC 2047 encoded: {raw_subject}");
+    let raw_subject = utf8
+        .data
+        .lines()
+        .find(|l| l.starts_with("Subject:"))
+        .unwrap();
+    assert!(
+        raw_subject.is_ascii(),
+        "the raw header is RFC 2047 encoded: {raw_subject}"
+    );
 
     let long = &mails[2];
     assert!(long.subject.chars().count() <= log4rs_appenders::smtp::MAX_SUBJECT_CHARS);
-    assert!(long.subject.ends_with('…') && long.subject.starts_with("long subject long"), "{}", long.subject);
+    assert!(
+        long.subject.ends_with('…') && long.subject.starts_with("long subject long"),
+        "{}",
+        long.subject
+    );
+}
+
+#[test]
+fn flush_returns_after_its_timeout_and_a_slow_server_still_gets_the_mail_once() {
+    if !peer() {
+        return;
+    }
+    // The server takes 2 s to accept; the appender's timeout is 0.5 s.
+    let server = SmtpServer::start(&["--delay", "2"]);
+    let a = plain("slow", server.port)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    log(&a, Level::Error, 50, "slow but sure");
+    let start = std::time::Instant::now();
+    a.flush();
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "flush waited {:?}",
+        start.elapsed()
+    );
+    let mails = server.wait_until(WAIT, |m| !m.is_empty());
+    assert_eq!(mails.len(), 1);
+    // No resend after the slow acceptance (the reply to the final dot gets RFC 5321's patience).
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(server.received().len(), 1);
+    assert!(
+        reports_for("slow")
+            .iter()
+            .any(|r| r.contains("flush timed out"))
+    );
 }
 
 fn load(yaml: &str) -> anyhow::Result<Box<dyn Append>> {
@@ -401,30 +540,62 @@ fn load(yaml: &str) -> anyhow::Result<Box<dyn Append>> {
 fn bad_configs_fail_at_load_time_naming_the_field() {
     let base = "host: smtp.example.com\nfrom: app@example.com\n";
     let cases = [
-        (format!("{base}"), r#"field "to": give at least one recipient"#),
-        (format!("{base}to: [ops@example.com, 'not an address']"), r#"field "to[1]": "not an address" is not a valid mail address"#),
-        (format!("{base}to: [ops@example.com]\nport: smtp"), r#"field "port": expected a number 1-65535, got "smtp""#),
         (
-            format!("{base}to: [ops@example.com]\nusername: u\npassword_env: LOG4RS_APPENDERS_TEST_SURELY_UNSET"),
+            base.to_string(),
+            r#"field "to": give at least one recipient"#,
+        ),
+        (
+            format!("{base}to: [ops@example.com, 'not an address']"),
+            r#"field "to[1]": "not an address" is not a valid mail address"#,
+        ),
+        (
+            format!("{base}to: [ops@example.com]\nport: smtp"),
+            r#"field "port": expected a number 1-65535, got "smtp""#,
+        ),
+        (
+            format!(
+                "{base}to: [ops@example.com]\nusername: u\npassword_env: LOG4RS_APPENDERS_TEST_SURELY_UNSET"
+            ),
             r#"field "password_env": environment variable LOG4RS_APPENDERS_TEST_SURELY_UNSET is not set"#,
         ),
         (
             format!("{base}to: [ops@example.com]\nroot_certificate: /nonexistent/ca.pem"),
             r#"field "root_certificate": cannot read /nonexistent/ca.pem"#,
         ),
-        (format!("{base}to: [ops@example.com]\nusername: u"), r#"field "password": username is set but no password"#),
+        (
+            format!("{base}to: [ops@example.com]\nusername: u"),
+            r#"field "password": username is set but no password"#,
+        ),
     ];
     for (yaml, expected) in cases {
-        let e = format!("{:#}", load(&yaml).err().unwrap_or_else(|| panic!("loaded: {yaml}")));
-        assert!(e.contains(expected), "for\n{yaml}\ngot: {e}\nwanted: {expected}");
+        let e = format!(
+            "{:#}",
+            load(&yaml)
+                .err()
+                .unwrap_or_else(|| panic!("loaded: {yaml}"))
+        );
+        assert!(
+            e.contains(expected),
+            "for\n{yaml}\ngot: {e}\nwanted: {expected}"
+        );
     }
-    let e = format!("{:#}", load(&format!("{base}to: [x@example.com]\npassword: hunter2-secret\nusername: u\nport: 0")).err().unwrap());
+    let e = format!(
+        "{:#}",
+        load(&format!(
+            "{base}to: [x@example.com]\npassword: hunter2-secret\nusername: u\nport: 0"
+        ))
+        .err()
+        .unwrap()
+    );
     assert!(!e.contains("hunter2-secret"), "{e}");
 }
 
 #[test]
 fn the_config_example_loads_without_a_server() {
-    let raw = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config-examples/smtp.yaml")).unwrap();
+    let raw = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config-examples/smtp.yaml"),
+    )
+    .unwrap();
     let config: log4rs::config::RawConfig = serde_yaml::from_str(&raw).unwrap();
     let (appenders, errors) = config.appenders_lossy(&log4rs_appenders::deserializers());
     assert!(errors.is_empty(), "{errors:?}");

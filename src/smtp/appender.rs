@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use lettre::message::Mailbox;
@@ -36,6 +36,7 @@ pub struct SmtpAppender {
     encoder: Box<dyn Encode>,
     worker: Worker<QueuedRecord>,
     dropped_errors: Arc<AtomicU64>,
+    delivered_at_flush: Arc<AtomicBool>,
     queue_streak: FailureStreak,
     timeout: Duration,
     queue_size: usize,
@@ -46,7 +47,10 @@ impl fmt::Debug for SmtpAppender {
         f.debug_struct("SmtpAppender")
             .field("name", &self.name)
             .field("server", &self.server)
-            .field("to", &self.to.iter().map(|m| m.to_string()).collect::<Vec<_>>())
+            .field(
+                "to",
+                &self.to.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+            )
             .field("level", &self.threshold)
             .field("worker", &self.worker)
             .finish_non_exhaustive()
@@ -70,6 +74,7 @@ impl SmtpAppender {
         encoder: Box<dyn Encode>,
         worker: Worker<QueuedRecord>,
         dropped_errors: Arc<AtomicU64>,
+        delivered_at_flush: Arc<AtomicBool>,
         timeout: Duration,
         queue_size: usize,
     ) -> Self {
@@ -83,6 +88,7 @@ impl SmtpAppender {
             encoder,
             worker,
             dropped_errors,
+            delivered_at_flush,
             queue_streak: FailureStreak::default(),
             timeout,
             queue_size,
@@ -104,15 +110,25 @@ impl Append for SmtpAppender {
         let mut body = Vec::with_capacity(256);
         self.encoder
             .encode(&mut SimpleWriter(&mut body), record)
-            .map_err(|e| e.context(format!("appender \"{}\": cannot render the record", self.name)))?;
+            .map_err(|e| {
+                e.context(format!(
+                    "appender \"{}\": cannot render the record",
+                    self.name
+                ))
+            })?;
         let queued = QueuedRecord {
             level: record.level(),
             target: record.target().to_owned(),
             file: record.file().map(str::to_owned),
             line: record.line(),
             template: record.args().as_str(),
-            body: String::from_utf8(body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-            subject: if mailed { self.subject.format_to_string(record) } else { String::new() },
+            body: String::from_utf8(body)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            subject: if mailed {
+                self.subject.format_to_string(record)
+            } else {
+                String::new()
+            },
             time: SystemTime::now(),
             context_only: !mailed,
         };
@@ -135,7 +151,17 @@ impl Append for SmtpAppender {
     }
 
     fn flush(&self) {
-        self.worker.flush(self.timeout);
+        // The sending thread's verdict counts: the digest thread may answer in time while the
+        // mail itself is still on its way.
+        let done =
+            self.worker.flush(self.timeout) && self.delivered_at_flush.load(Ordering::Acquire);
+        if !done {
+            report_error(&anyhow::anyhow!(
+                "appender \"{}\": flush timed out after {} ms; delivery goes on in the background",
+                self.name,
+                self.timeout.as_millis()
+            ));
+        }
     }
 }
 
@@ -148,6 +174,7 @@ pub(crate) struct DigestSink {
     outbox: Worker<OutgoingMail>,
     dropped_errors: Arc<AtomicU64>,
     dropped_seen: u64,
+    delivered_at_flush: Arc<AtomicBool>,
 }
 
 impl DigestSink {
@@ -157,8 +184,17 @@ impl DigestSink {
         addressing: Addressing,
         outbox: Worker<OutgoingMail>,
         dropped_errors: Arc<AtomicU64>,
+        delivered_at_flush: Arc<AtomicBool>,
     ) -> Self {
-        DigestSink { name, digest, addressing, outbox, dropped_errors, dropped_seen: 0 }
+        DigestSink {
+            name,
+            digest,
+            addressing,
+            outbox,
+            dropped_errors,
+            dropped_seen: 0,
+            delivered_at_flush,
+        }
     }
 
     fn collect_dropped(&mut self, now: Instant) {
@@ -170,7 +206,9 @@ impl DigestSink {
     fn send_due(&mut self, force: bool) {
         let now = Instant::now();
         self.collect_dropped(now);
-        let Some(mail) = self.digest.take_due(now, force) else { return };
+        let Some(mail) = self.digest.take_due(now, force) else {
+            return;
+        };
         let records = mail.records;
         match compose(&self.addressing, mail) {
             Ok(m) => {
@@ -216,6 +254,9 @@ impl Sink for DigestSink {
 
     fn flush(&mut self, deadline: Instant) {
         self.send_due(true);
-        self.outbox.flush(deadline.saturating_duration_since(Instant::now()));
+        let delivered = self
+            .outbox
+            .flush(deadline.saturating_duration_since(Instant::now()));
+        self.delivered_at_flush.store(delivered, Ordering::Release);
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
 use lettre::message::Mailbox;
@@ -285,7 +285,9 @@ impl SmtpAppenderBuilder {
     pub fn build(self) -> anyhow::Result<SmtpAppender> {
         let host = self.host.trim().to_owned();
         if host.is_empty() {
-            anyhow::bail!("field \"host\": give the mail server's name, e.g. host: smtp.example.com");
+            anyhow::bail!(
+                "field \"host\": give the mail server's name, e.g. host: smtp.example.com"
+            );
         }
         let from: Mailbox = self.from.parse().map_err(|e| {
             anyhow::anyhow!(
@@ -330,7 +332,10 @@ impl SmtpAppenderBuilder {
         };
         if let Some(dir) = &self.spool_dir {
             if dir.exists() && !dir.is_dir() {
-                anyhow::bail!("field \"spool_dir\": {} exists and is not a directory", dir.display());
+                anyhow::bail!(
+                    "field \"spool_dir\": {} exists and is not a directory",
+                    dir.display()
+                );
             }
         }
 
@@ -360,6 +365,7 @@ impl SmtpAppenderBuilder {
         )
         .map_err(|e| anyhow::anyhow!("cannot start the mail sending thread: {e}"))?;
         let dropped_errors = Arc::new(AtomicU64::new(0));
+        let delivered_at_flush = Arc::new(AtomicBool::new(true));
         let digest = Digest::new(DigestSettings {
             batch_window: self.batch_window,
             max_mails_per_hour: self.max_mails_per_hour,
@@ -370,9 +376,13 @@ impl SmtpAppenderBuilder {
         let sink = DigestSink::new(
             self.name.clone(),
             digest,
-            Addressing { from, to: to.clone() },
+            Addressing {
+                from,
+                to: to.clone(),
+            },
             outbox,
             dropped_errors.clone(),
+            delivered_at_flush.clone(),
         );
         let worker = Worker::spawn(
             &format!("log4rs-smtp-{}", self.name),
@@ -392,6 +402,7 @@ impl SmtpAppenderBuilder {
             encoder,
             worker,
             dropped_errors,
+            delivered_at_flush,
             self.timeout,
             self.queue_size,
         ))
@@ -412,14 +423,19 @@ impl SmtpAppenderBuilder {
             let (pem, origin) = match root {
                 RootCertificate::Path(p) => (
                     std::fs::read(p).map_err(|e| {
-                        anyhow::anyhow!("field \"root_certificate\": cannot read {}: {e}", p.display())
+                        anyhow::anyhow!(
+                            "field \"root_certificate\": cannot read {}: {e}",
+                            p.display()
+                        )
                     })?,
                     p.display().to_string(),
                 ),
                 RootCertificate::Pem(pem) => (pem.clone(), String::from("the PEM given")),
             };
             let cert = Certificate::from_pem(&pem).map_err(|e| {
-                anyhow::anyhow!("field \"root_certificate\": {origin} is not a PEM certificate: {e}")
+                anyhow::anyhow!(
+                    "field \"root_certificate\": {origin} is not a PEM certificate: {e}"
+                )
             })?;
             b = b.add_root_certificate(cert);
         }

@@ -87,7 +87,11 @@ impl<'de> Deserialize<'de> for LevelField {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         let s = s.trim();
-        let s = if s.eq_ignore_ascii_case("warning") { "warn" } else { s };
+        let s = if s.eq_ignore_ascii_case("warning") {
+            "warn"
+        } else {
+            s
+        };
         s.parse::<Level>().map(LevelField).map_err(|_| {
             de::Error::custom(format!(
                 "expected one of error, warn, info, debug, trace, got {s:?}"
@@ -189,7 +193,11 @@ impl SmtpConfig {
             let default = || -> Box<dyn log4rs::encode::Encode> {
                 Box::new(log4rs::encode::pattern::PatternEncoder::default())
             };
-            b = b.encoder(crate::encode::build_encoder(Some(e), deserializers, default)?);
+            b = b.encoder(crate::encode::build_encoder(
+                Some(e),
+                deserializers,
+                default,
+            )?);
         }
         if let Some(w) = self.batch_window {
             b = b.batch_window(w.0);
@@ -234,12 +242,21 @@ mod tests {
     #[test]
     fn a_port_that_is_not_a_number_names_the_field_and_the_range() {
         let e = parse("host: h\nfrom: a@b.c\nto: [x@y.z]\nport: smtp").unwrap_err();
-        assert_eq!(e.to_string(), r#"field "port": expected a number 1-65535, got "smtp""#);
+        assert_eq!(
+            e.to_string(),
+            r#"field "port": expected a number 1-65535, got "smtp""#
+        );
         let e = parse("host: h\nfrom: a@b.c\nto: [x@y.z]\nport: 70000").unwrap_err();
-        assert_eq!(e.to_string(), r#"field "port": expected a number 1-65535, got 70000"#);
+        assert_eq!(
+            e.to_string(),
+            r#"field "port": expected a number 1-65535, got 70000"#
+        );
         let e = parse("host: h\nfrom: a@b.c\nto: [x@y.z]\nport: 0").unwrap_err();
         assert!(e.to_string().contains("1-65535"), "{e}");
-        assert_eq!(parse("host: h\nfrom: a@b.c\nport: 2525").unwrap().port, Some(Port(2525)));
+        assert_eq!(
+            parse("host: h\nfrom: a@b.c\nport: 2525").unwrap().port,
+            Some(Port(2525))
+        );
     }
 
     #[test]
@@ -248,12 +265,19 @@ mod tests {
         // wording, "Unknown field x. Expected one of ...": reported to the lead.)
         let e = parse("host: h\nfrom: a@b.c\nto: [x@y.z]\nbatch_windw: 3s").unwrap_err();
         let e = e.to_string();
-        assert!(e.starts_with("field \"batch_windw\"") && e.contains("batch_window"), "{e}");
+        assert!(
+            e.starts_with("field \"batch_windw\"") && e.contains("batch_window"),
+            "{e}"
+        );
     }
 
     #[test]
     fn an_unknown_level_lists_the_levels() {
         let e = parse("host: h\nfrom: a@b.c\nlevel: fatal").unwrap_err();
-        assert!(e.to_string().starts_with(r#"field "level": expected one of error"#), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with(r#"field "level": expected one of error"#),
+            "{e}"
+        );
     }
 }

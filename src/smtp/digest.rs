@@ -42,9 +42,16 @@ impl Key {
         let site = match (&r.file, r.line, r.template) {
             (Some(f), Some(l), _) => format!("{f}:{l}"),
             (_, _, Some(t)) => t.to_owned(),
-            _ => r.body.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect(),
+            _ => r
+                .body
+                .chars()
+                .map(|c| if c.is_ascii_digit() { '#' } else { c })
+                .collect(),
         };
-        Key { target: r.target.clone(), site }
+        Key {
+            target: r.target.clone(),
+            site,
+        }
     }
 }
 
@@ -212,7 +219,11 @@ impl Digest {
     /// The pending digest as a mail if it is due (or `force`, for flush and shutdown, which
     /// ignore the window and the hourly limit so nothing is left behind).
     pub(crate) fn take_due(&mut self, now: Instant, force: bool) -> Option<DigestMail> {
-        while self.sent.front().is_some_and(|t| now.saturating_duration_since(*t) >= HOUR) {
+        while self
+            .sent
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= HOUR)
+        {
             self.sent.pop_front();
         }
         let due = self.due()?;
@@ -282,7 +293,11 @@ impl Digest {
                  (more than {} distinct errors in one mail).",
                 self.suppressed_records,
                 self.suppressed_kinds,
-                if self.index.len() >= MAX_REMEMBERED_KINDS { "+" } else { "" },
+                if self.index.len() >= MAX_REMEMBERED_KINDS {
+                    "+"
+                } else {
+                    ""
+                },
                 self.settings.max_entries
             );
         }
@@ -302,12 +317,18 @@ impl Digest {
             );
         }
         debug_assert_eq!(shown + self.suppressed_records + self.dropped, self.records);
-        DigestMail { subject: self.subject.clone(), records: self.records, body }
+        DigestMail {
+            subject: self.subject.clone(),
+            records: self.records,
+            body,
+        }
     }
 }
 
 fn utc(t: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(t).format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string()
+    chrono::DateTime::<chrono::Utc>::from(t)
+        .format("%Y-%m-%d %H:%M:%S%.3f UTC")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -326,7 +347,11 @@ mod tests {
 
     fn rec(line: u32, msg: &str, context_only: bool) -> QueuedRecord {
         QueuedRecord {
-            level: if context_only { Level::Info } else { Level::Error },
+            level: if context_only {
+                Level::Info
+            } else {
+                Level::Error
+            },
             target: "app".into(),
             file: Some("src/app.rs".into()),
             line: Some(line),
@@ -349,7 +374,11 @@ mod tests {
         assert!(d.take_due(t0, false).is_none(), "the window is still open");
         let mail = d.take_due(t0 + Duration::from_secs(10), false).unwrap();
         assert_eq!(mail.records, 1001);
-        assert!(mail.body.contains("--- 1000x ERROR app at src/app.rs:7"), "{}", mail.body);
+        assert!(
+            mail.body.contains("--- 1000x ERROR app at src/app.rs:7"),
+            "{}",
+            mail.body
+        );
         assert!(mail.body.contains("user 0 failed") && mail.body.contains("user 999 failed"));
         assert_eq!(mail.subject, "ERROR user 0 failed");
         assert!(d.is_empty());
@@ -366,7 +395,11 @@ mod tests {
         d.add_dropped(5, t0);
         let mail = d.take_due(t0, false).unwrap();
         assert_eq!(mail.records, 25);
-        assert!(mail.body.contains("Suppressed: 14 record(s) of 7 further"), "{}", mail.body);
+        assert!(
+            mail.body.contains("Suppressed: 14 record(s) of 7 further"),
+            "{}",
+            mail.body
+        );
         assert!(mail.body.contains("Dropped: 5 record(s)"), "{}", mail.body);
     }
 

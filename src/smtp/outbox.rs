@@ -151,7 +151,11 @@ impl Outbox {
 
     fn earliest_spool_due(&self) -> Option<Instant> {
         self.spool.as_ref()?;
-        self.pending.iter().filter(|m| m.spooled.is_none()).map(|m| m.created + self.spool_after).min()
+        self.pending
+            .iter()
+            .filter(|m| m.spooled.is_none())
+            .map(|m| m.created + self.spool_after)
+            .min()
     }
 }
 
@@ -165,12 +169,19 @@ impl Sink for Outbox {
 
     fn dropped(&mut self, count: u64) {
         // The digest queues mails with OnFull::Block, so this does not happen; say so if it does.
-        report_error(&anyhow::anyhow!("appender \"{}\": {count} mail(s) dropped", self.name));
+        report_error(&anyhow::anyhow!(
+            "appender \"{}\": {count} mail(s) dropped",
+            self.name
+        ));
     }
 
     fn wake(&mut self) {
         if self.pending.is_empty() {
-            if self.transport.idle_since().is_some_and(|t| t.elapsed() >= IDLE_CLOSE) {
+            if self
+                .transport
+                .idle_since()
+                .is_some_and(|t| t.elapsed() >= IDLE_CLOSE)
+            {
                 self.transport.close();
             }
             return;
@@ -197,19 +208,27 @@ impl Sink for Outbox {
                 break;
             }
             let wait_until = self.retry_at.unwrap_or(now).min(deadline);
-            std::thread::sleep(wait_until.saturating_duration_since(now).max(Duration::from_millis(1)));
+            std::thread::sleep(
+                wait_until
+                    .saturating_duration_since(now)
+                    .max(Duration::from_millis(1)),
+            );
         }
         if !self.pending.is_empty() {
             // Out of time: make sure what is still waiting survives the process.
             self.spool_overdue(true);
             let spooled = self.pending.iter().filter(|m| m.spooled.is_some()).count();
             report_error(&anyhow::anyhow!(
-                "appender \"{}\": flush timed out with {} mail(s) undelivered ({} in the spool); \
+                "appender \"{}\": out of time with {} mail(s) undelivered ({} in the spool); \
                  delivery goes on in the background{}",
                 self.name,
                 self.pending.len(),
                 spooled,
-                if self.spool.is_none() { " (set spool_dir to keep them across a restart)" } else { "" }
+                if self.spool.is_none() {
+                    " (set spool_dir to keep them across a restart)"
+                } else {
+                    ""
+                }
             ));
         }
     }

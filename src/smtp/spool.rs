@@ -41,7 +41,10 @@ impl Spool {
     pub(crate) fn store(&self, mail: &OutgoingMail) -> anyhow::Result<PathBuf> {
         fs::create_dir_all(&self.dir)
             .map_err(|e| anyhow::anyhow!("cannot create spool_dir {}: {e}", self.dir.display()))?;
-        let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
         let name = format!(
             "{millis:015}-{}-{:06}.mail",
             std::process::id(),
@@ -52,7 +55,11 @@ impl Spool {
         let mut content = Vec::with_capacity(mail.bytes.len() + 256);
         content.extend_from_slice(MAGIC.as_bytes());
         content.extend_from_slice(b"\n");
-        let from = mail.envelope.from().map(|a| a.to_string()).unwrap_or_default();
+        let from = mail
+            .envelope
+            .from()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         content.extend_from_slice(format!("from: {from}\n").as_bytes());
         let to: Vec<String> = mail.envelope.to().iter().map(|a| a.to_string()).collect();
         content.extend_from_slice(format!("to: {}\n\n", to.join(", ")).as_bytes());
@@ -63,7 +70,9 @@ impl Spool {
             f.sync_all()?;
             fs::rename(&tmp, &path)?;
             // Make the rename itself durable.
-            fs::File::open(&self.dir).and_then(|d| d.sync_all()).or(Ok(()))
+            fs::File::open(&self.dir)
+                .and_then(|d| d.sync_all())
+                .or(Ok(()))
         };
         write().map_err(|e| {
             let _ = fs::remove_file(&tmp);
@@ -81,7 +90,10 @@ impl Spool {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (mails, errors),
             Err(e) => {
-                errors.push(anyhow::anyhow!("cannot read spool_dir {}: {e}", self.dir.display()));
+                errors.push(anyhow::anyhow!(
+                    "cannot read spool_dir {}: {e}",
+                    self.dir.display()
+                ));
                 return (mails, errors);
             }
         };
@@ -104,8 +116,9 @@ impl Spool {
 
     /// Removes a delivered mail's file.
     pub(crate) fn remove(path: &Path) -> anyhow::Result<()> {
-        fs::remove_file(path)
-            .map_err(|e| anyhow::anyhow!("cannot delete delivered spool file {}: {e}", path.display()))
+        fs::remove_file(path).map_err(|e| {
+            anyhow::anyhow!("cannot delete delivered spool file {}: {e}", path.display())
+        })
     }
 
     /// Renames a mail the server refused for good to `*.rejected`, so it is not retried but
@@ -157,7 +170,10 @@ mod tests {
         let spool = Spool::new(dir.path().join("spool"));
         let envelope = Envelope::new(
             Some("a@example.com".parse().unwrap()),
-            vec!["b@example.com".parse().unwrap(), "c@example.com".parse().unwrap()],
+            vec![
+                "b@example.com".parse().unwrap(),
+                "c@example.com".parse().unwrap(),
+            ],
         )
         .unwrap();
         let mail = OutgoingMail {

@@ -21,6 +21,9 @@ use crate::config::Secret;
 
 use super::config::Security;
 
+/// How long to wait for the server's answer to the end of the data (RFC 5321: 10 minutes).
+const FINAL_REPLY_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// Where and how to connect.
 #[derive(Clone)]
 pub(crate) struct ServerSettings {
@@ -86,7 +89,11 @@ impl fmt::Debug for Transport {
 
 impl Transport {
     pub(crate) fn new(settings: ServerSettings) -> Self {
-        Transport { settings, connection: None, last_used: Instant::now() }
+        Transport {
+            settings,
+            connection: None,
+            last_used: Instant::now(),
+        }
     }
 
     /// `host:port (mode)`, for messages.
@@ -125,16 +132,23 @@ impl Transport {
 
     fn try_send(&mut self, envelope: &Envelope, bytes: &[u8]) -> Result<(), (Stage, SendError)> {
         if self.connection.is_none() {
-            let c = self.connect().map_err(|e| (Stage::Mail, SendError::Transient(e)))?;
+            let c = self
+                .connect()
+                .map_err(|e| (Stage::Mail, SendError::Transient(e)))?;
             self.connection = Some(c);
         }
         let Some(conn) = self.connection.as_mut() else {
-            return Err((Stage::Mail, SendError::Transient(anyhow::anyhow!("not connected"))));
+            return Err((
+                Stage::Mail,
+                SendError::Transient(anyhow::anyhow!("not connected")),
+            ));
         };
         let result = if self.settings.single_write_data {
-            deliver_in_one_write(conn, envelope, bytes)
+            deliver_in_one_write(conn, envelope, bytes, self.settings.timeout)
         } else {
-            conn.send(envelope, bytes).map(|_| ()).map_err(|e| (Stage::Later, e))
+            conn.send(envelope, bytes)
+                .map(|_| ())
+                .map_err(|e| (Stage::Later, e))
         };
         self.last_used = Instant::now();
         match result {
@@ -145,7 +159,14 @@ impl Transport {
                 }
                 let permanent = e.is_permanent();
                 let e = anyhow::anyhow!("sending to {}: {e}", self.describe());
-                Err((stage, if permanent { SendError::Permanent(e) } else { SendError::Transient(e) }))
+                Err((
+                    stage,
+                    if permanent {
+                        SendError::Permanent(e)
+                    } else {
+                        SendError::Transient(e)
+                    },
+                ))
             }
         }
     }
@@ -168,17 +189,21 @@ impl Transport {
         .map_err(|e| anyhow::anyhow!("connecting to {}: {e}", describe()))?;
         if s.security == Security::Starttls {
             let Some(tls) = s.tls.as_ref() else {
-                anyhow::bail!("connecting to {}: no TLS parameters for STARTTLS", describe());
+                anyhow::bail!(
+                    "connecting to {}: no TLS parameters for STARTTLS",
+                    describe()
+                );
             };
             conn.starttls(tls, &hello)
                 .map_err(|e| anyhow::anyhow!("STARTTLS with {}: {e}", describe()))?;
         }
         if let (Some(user), Some(password)) = (&s.username, &s.password) {
             let credentials = Credentials::new(user.clone(), password.expose().to_owned());
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials).map_err(|e| {
-                // lettre's error holds the server's answer, never the credentials.
-                anyhow::anyhow!("logging in to {} as {user:?}: {e}", describe())
-            })?;
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
+                .map_err(|e| {
+                    // lettre's error holds the server's answer, never the credentials.
+                    anyhow::anyhow!("logging in to {} as {user:?}: {e}", describe())
+                })?;
         }
         Ok(conn)
     }
@@ -190,10 +215,14 @@ fn deliver_in_one_write(
     conn: &mut SmtpConnection,
     envelope: &Envelope,
     bytes: &[u8],
+    timeout: Duration,
 ) -> Result<(), (Stage, lettre::transport::smtp::Error)> {
     let Ok(text) = std::str::from_utf8(bytes) else {
         // lettre's builder only produces UTF-8; if not, lettre's own path handles it.
-        return conn.send(envelope, bytes).map(|_| ()).map_err(|e| (Stage::Mail, e));
+        return conn
+            .send(envelope, bytes)
+            .map(|_| ())
+            .map_err(|e| (Stage::Later, e));
     };
     let mut options = Vec::new();
     if !bytes.is_ascii() && conn.server_info().supports_feature(Extension::EightBitMime) {
@@ -202,10 +231,17 @@ fn deliver_in_one_write(
     conn.command(Mail::new(envelope.from().cloned(), options))
         .map_err(|e| (Stage::Mail, e))?;
     for to in envelope.to() {
-        conn.command(Rcpt::new(to.clone(), vec![])).map_err(|e| (Stage::Later, e))?;
+        conn.command(Rcpt::new(to.clone(), vec![]))
+            .map_err(|e| (Stage::Later, e))?;
     }
     conn.command(Data).map_err(|e| (Stage::Later, e))?;
-    conn.command(DataWithTerminator(text)).map_err(|e| (Stage::Later, e))?;
+    // Giving up on the reply to the final dot is what duplicates mail: the server may accept
+    // it after we left, and the retry sends it again. So wait as long as RFC 5321 (4.5.3.2.6)
+    // says a client should, on the sending thread, never the application's.
+    let _ = conn.set_timeout(Some(timeout.max(FINAL_REPLY_TIMEOUT)));
+    let sent = conn.command(DataWithTerminator(text));
+    let _ = conn.set_timeout(Some(timeout));
+    sent.map_err(|e| (Stage::Later, e))?;
     Ok(())
 }
 

@@ -59,7 +59,9 @@ impl SmtpServer {
         let stdin = child.stdin.take();
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
         let mut first = String::new();
-        stdout.read_line(&mut first).expect("read the server's port");
+        stdout
+            .read_line(&mut first)
+            .expect("read the server's port");
         let port: u16 = first
             .trim()
             .strip_prefix("PORT ")
@@ -76,7 +78,11 @@ impl SmtpServer {
                 let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
                 let list = |k: &str| {
                     v[k].as_array()
-                        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(str::to_owned))
+                                .collect()
+                        })
                         .unwrap_or_default()
                 };
                 sink.lock().unwrap().push(ReceivedMail {
@@ -90,7 +96,12 @@ impl SmtpServer {
                 });
             }
         });
-        SmtpServer { child, stdin, port, mails }
+        SmtpServer {
+            child,
+            stdin,
+            port,
+            mails,
+        }
     }
 
     pub fn start(args: &[&str]) -> SmtpServer {
@@ -103,7 +114,11 @@ impl SmtpServer {
     }
 
     /// Waits (bounded) until `done` holds for the mails received so far.
-    pub fn wait_until(&self, timeout: Duration, done: impl Fn(&[ReceivedMail]) -> bool) -> Vec<ReceivedMail> {
+    pub fn wait_until(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&[ReceivedMail]) -> bool,
+    ) -> Vec<ReceivedMail> {
         let end = Instant::now() + timeout;
         loop {
             let mails = self.received();
