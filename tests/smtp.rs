@@ -343,7 +343,10 @@ fn every_error_arrives_exactly_once_across_a_server_restart() {
     let mails = Arc::new(Mutex::new(Vec::new()));
     let server = SmtpServer::start_into(&[], mails.clone());
     let port = server.port;
+    let spool = tempfile::tempdir().unwrap();
     let a = plain("restart", port)
+        .spool_dir(spool.path())
+        .spool_after(Duration::from_millis(300))
         .retry_backoff(Duration::from_millis(100))
         .timeout(Duration::from_secs(2))
         .build()
@@ -380,6 +383,9 @@ fn every_error_arrives_exactly_once_across_a_server_restart() {
         !reports_for("restart").is_empty(),
         "the outage was reported"
     );
+    // Mails that waited past spool_after went through the spool, and left it once delivered.
+    let files = spool_files(spool.path());
+    assert!(files.is_empty(), "{files:?}");
 }
 
 #[test]

@@ -34,23 +34,38 @@ pub(crate) struct QueuedRecord {
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 struct Key {
     target: String,
-    site: String,
+    file: Option<String>,
+    line: Option<u32>,
+    /// Only without a full location: the literal message, or the message with digits masked.
+    text: Option<String>,
 }
 
 impl Key {
-    fn of(r: &QueuedRecord) -> Key {
-        let site = match (&r.file, r.line, r.template) {
-            (Some(f), Some(l), _) => format!("{f}:{l}"),
-            (_, _, Some(t)) => t.to_owned(),
-            _ => r
-                .body
-                .chars()
-                .map(|c| if c.is_ascii_digit() { '#' } else { c })
-                .collect(),
+    /// Moves the identifying strings out of `r` (no copies on the hot path of a storm).
+    fn take(r: &mut QueuedRecord) -> Key {
+        let text = match (&r.file, r.line, r.template) {
+            (Some(_), Some(_), _) => None,
+            (_, _, Some(t)) => Some(t.to_owned()),
+            _ => Some(
+                r.body
+                    .chars()
+                    .map(|c| if c.is_ascii_digit() { '#' } else { c })
+                    .collect(),
+            ),
         };
         Key {
-            target: r.target.clone(),
-            site,
+            target: std::mem::take(&mut r.target),
+            file: r.file.take(),
+            line: r.line,
+            text,
+        }
+    }
+
+    fn location(&self) -> String {
+        match (&self.file, self.line) {
+            (Some(f), Some(l)) => format!("{f}:{l}"),
+            (Some(f), None) => f.clone(),
+            _ => String::from("unknown location"),
         }
     }
 }
@@ -121,7 +136,7 @@ impl Digest {
     }
 
     /// Adds a record: context records go to the ring buffer, others to the digest.
-    pub(crate) fn add(&mut self, r: QueuedRecord, now: Instant) {
+    pub(crate) fn add(&mut self, mut r: QueuedRecord, now: Instant) {
         if r.context_only {
             if self.settings.context_records > 0 {
                 if self.context.len() == self.settings.context_records {
@@ -133,7 +148,7 @@ impl Digest {
         }
         self.open(now);
         self.records += 1;
-        let key = Key::of(&r);
+        let key = Key::take(&mut r);
         if let Some(&i) = self.index.get(&key) {
             let Some(e) = self.entries.get_mut(i) else {
                 self.suppressed_records += 1; // a kind beyond the entry limit, seen before
@@ -156,11 +171,8 @@ impl Digest {
             }
             return;
         }
-        let location = match (&r.file, r.line) {
-            (Some(f), Some(l)) => format!("{f}:{l}"),
-            (Some(f), None) => f.clone(),
-            _ => String::from("unknown location"),
-        };
+        let location = key.location();
+        let target = key.target.clone();
         self.index.insert(key, self.entries.len());
         self.entries.push(Entry {
             level: r.level,
@@ -170,7 +182,7 @@ impl Digest {
             last: None,
             last_time: r.time,
             location,
-            target: r.target,
+            target,
             context: self.context.drain(..).collect(),
         });
     }
