@@ -101,8 +101,22 @@ impl SmtpAppender {
     }
 }
 
+thread_local! {
+    /// Set on this appender's own threads: records logged there (rustls logs through `log`)
+    /// must not feed back into the mail they are about.
+    static ON_MAIL_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the current thread as one of the mail threads (see [`ON_MAIL_THREAD`]).
+pub(crate) fn mark_mail_thread() {
+    ON_MAIL_THREAD.with(|f| f.set(true));
+}
+
 impl Append for SmtpAppender {
     fn append(&self, record: &Record) -> anyhow::Result<()> {
+        if ON_MAIL_THREAD.with(|f| f.get()) {
+            return Ok(());
+        }
         let mailed = record.level() <= self.threshold;
         if !mailed && !self.keep_context {
             return Ok(());
@@ -231,6 +245,7 @@ impl Sink for DigestSink {
     type Item = QueuedRecord;
 
     fn handle(&mut self, batch: &mut Vec<QueuedRecord>) {
+        mark_mail_thread();
         let now = Instant::now();
         for r in batch.drain(..) {
             self.digest.add(r, now);

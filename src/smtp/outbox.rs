@@ -163,6 +163,7 @@ impl Sink for Outbox {
     type Item = OutgoingMail;
 
     fn handle(&mut self, batch: &mut Vec<OutgoingMail>) {
+        super::appender::mark_mail_thread();
         self.pending.extend(batch.drain(..));
         self.attempt(None);
     }
@@ -176,6 +177,7 @@ impl Sink for Outbox {
     }
 
     fn wake(&mut self) {
+        super::appender::mark_mail_thread();
         if self.pending.is_empty() {
             if self
                 .transport
@@ -201,6 +203,7 @@ impl Sink for Outbox {
     }
 
     fn flush(&mut self, deadline: Instant) {
+        super::appender::mark_mail_thread();
         loop {
             self.attempt(Some(deadline));
             let now = Instant::now();
