@@ -8,6 +8,8 @@ pub mod file;
 mod init;
 pub mod macros;
 pub mod report;
+#[cfg(feature = "smtp")]
+pub mod smtp;
 pub mod worker;
 
 pub use init::{InitError, LogHandle, init_config, init_file};
@@ -24,6 +26,8 @@ pub fn deserializers() -> log4rs::config::Deserializers {
         encode::python::PythonEncoderDeserializer,
     );
     d.insert("rotating_file", file::RotatingFileAppenderDeserializer);
+    #[cfg(feature = "smtp")]
+    d.insert("smtp", smtp::SmtpAppenderDeserializer);
     #[cfg(feature = "eventlog")]
     d.insert("windows_event_log", eventlog::WindowsEventLogDeserializer);
     d
@@ -32,6 +36,7 @@ pub fn deserializers() -> log4rs::config::Deserializers {
 /// Appender kinds this crate adds: (YAML kind, cargo feature that provides it, compiled in?).
 const OUR_APPENDER_KINDS: &[(&str, &str, bool)] = &[
     ("rotating_file", "", true),
+    ("smtp", "smtp", cfg!(feature = "smtp")),
     ("windows_event_log", "eventlog", cfg!(feature = "eventlog")),
 ];
 
