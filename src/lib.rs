@@ -3,6 +3,8 @@
 pub mod config;
 pub mod encode;
 pub mod report;
+#[cfg(feature = "syslog")]
+pub mod syslog;
 pub mod worker;
 
 pub use report::set_error_handler;
@@ -11,5 +13,7 @@ pub use report::set_error_handler;
 pub fn deserializers() -> log4rs::config::Deserializers {
     #[allow(unused_mut)]
     let mut d = log4rs::config::Deserializers::default();
+    #[cfg(feature = "syslog")]
+    d.insert("syslog", syslog::SyslogAppenderDeserializer);
     d
 }
