@@ -4,8 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::de::{self, DeserializeOwned, Deserializer};
 use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer};
 
 /// The key under which the strict loader passes an appender's own name to our deserializers, so
 /// that runtime errors can say which appender failed. Users never write it.
@@ -255,7 +255,12 @@ mod tests {
         assert_eq!("3 MB".parse::<ByteSize>().unwrap(), ByteSize(3 << 20));
         assert_eq!("7".parse::<ByteSize>().unwrap(), ByteSize(7));
         assert!("ten".parse::<ByteSize>().is_err());
-        assert!("10 parsecs".parse::<ByteSize>().unwrap_err().contains("unknown size unit"));
+        assert!(
+            "10 parsecs"
+                .parse::<ByteSize>()
+                .unwrap_err()
+                .contains("unknown size unit")
+        );
     }
 
     #[test]
@@ -274,9 +279,17 @@ mod tests {
 
     #[test]
     fn secret_env_var_that_is_unset_names_the_field() {
-        let e = Secret::resolve(None, Some("LOG4RS_APPENDERS_SURELY_UNSET"), None, "password")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("password_env") && e.contains("LOG4RS_APPENDERS_SURELY_UNSET"), "{e}");
+        let e = Secret::resolve(
+            None,
+            Some("LOG4RS_APPENDERS_SURELY_UNSET"),
+            None,
+            "password",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("password_env") && e.contains("LOG4RS_APPENDERS_SURELY_UNSET"),
+            "{e}"
+        );
     }
 }

@@ -3,5 +3,5 @@
 
 mod fields;
 
-pub use fields::{ByteSize, HumanDuration, Secret};
 pub(crate) use fields::{APPENDER_NAME_KEY, parse_config};
+pub use fields::{ByteSize, HumanDuration, Secret};

@@ -28,7 +28,9 @@ impl std::error::Error for FormatError {}
 impl PythonEncoder {
     /// Parses `format`.
     pub fn new(format: &str) -> Result<Self, FormatError> {
-        Ok(PythonEncoder { format: format.to_owned() })
+        Ok(PythonEncoder {
+            format: format.to_owned(),
+        })
     }
 
     /// Sets the strftime-style date format for `%(asctime)s`.

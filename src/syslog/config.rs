@@ -229,7 +229,9 @@ impl SyslogAppenderBuilder {
         }
         // RFC 3164 has no structured data.
         let sd_id = (self.structured_data && self.format == SyslogFormat::Rfc5424).then(|| {
-            self.sd_id.clone().unwrap_or_else(|| rfc5424::DEFAULT_SD_ID.to_owned())
+            self.sd_id
+                .clone()
+                .unwrap_or_else(|| rfc5424::DEFAULT_SD_ID.to_owned())
         });
         if let (Some(f), Address::Udp(..) | Address::UnixDgram(_)) = (self.framing, &address) {
             anyhow::bail!(
@@ -326,9 +328,11 @@ impl SyslogConfig {
             b.connect_timeout = t.0;
         }
         if let Some(e) = self.encoder {
-            b.encoder = Some(crate::encode::build_encoder(Some(e), deserializers, || {
-                Box::new(super::format::PlainMessage)
-            })?);
+            b.encoder = Some(crate::encode::build_encoder(
+                Some(e),
+                deserializers,
+                || Box::new(super::format::PlainMessage),
+            )?);
         }
         Ok(b)
     }

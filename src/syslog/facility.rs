@@ -107,7 +107,10 @@ impl std::str::FromStr for Facility {
             .map(|(_, f)| *f)
             .ok_or_else(|| {
                 let names: Vec<&str> = FACILITIES.iter().map(|(n, _)| *n).collect();
-                format!("unknown facility `{s}`, expected one of {}", names.join(", "))
+                format!(
+                    "unknown facility `{s}`, expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }

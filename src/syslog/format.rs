@@ -320,8 +320,13 @@ mod tests {
         assert_eq!(sanitize_header_field("my app\u{e9}", 48), "my_app_");
         assert_eq!(sanitize_header_field("", 48), "-");
         assert_eq!(sanitize_header_field(&"x".repeat(60), 48).len(), 48);
-        let e = validate_header_field("app_name", "my app", 48).unwrap_err().to_string();
-        assert!(e.contains("field \"app_name\"") && e.contains("\"my_app\""), "{e}");
+        let e = validate_header_field("app_name", "my app", 48)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("field \"app_name\"") && e.contains("\"my_app\""),
+            "{e}"
+        );
         assert!(validate_header_field("app_name", &"a".repeat(49), 48).is_err());
     }
 

@@ -143,7 +143,10 @@ impl SyslogAppender {
             name: settings.name.clone(),
             address: settings.address.clone(),
             formatter: settings.formatter.clone(),
-            inner: Mutex::new(Inner { scratch: Scratch::default(), transport }),
+            inner: Mutex::new(Inner {
+                scratch: Scratch::default(),
+                transport,
+            }),
             streak: FailureStreak::default(),
             settings,
         })
@@ -173,12 +176,26 @@ fn spill_config(s: &Settings) -> SpillConfig {
 
 fn stream_transport(s: &Settings) -> std::io::Result<StreamTransport> {
     let (connector, default_framing) = match &s.address {
-        Address::Tcp(host, port) => {
-            (Connector::Tcp { host: host.clone(), port: *port }, Framing::OctetCounting)
-        }
+        Address::Tcp(host, port) => (
+            Connector::Tcp {
+                host: host.clone(),
+                port: *port,
+            },
+            Framing::OctetCounting,
+        ),
         Address::Tls(host, port) => {
-            let config = s.tls.clone().ok_or_else(|| std::io::Error::other("no TLS settings"))?;
-            (Connector::Tls { host: host.clone(), port: *port, config }, Framing::OctetCounting)
+            let config = s
+                .tls
+                .clone()
+                .ok_or_else(|| std::io::Error::other("no TLS settings"))?;
+            (
+                Connector::Tls {
+                    host: host.clone(),
+                    port: *port,
+                    config,
+                },
+                Framing::OctetCounting,
+            )
         }
         Address::Unix(path) | Address::UnixStream(path) | Address::UnixDgram(path) => {
             (Connector::Unix { path: path.clone() }, Framing::Newline)
@@ -222,7 +239,8 @@ impl Append for SyslogAppender {
                         );
                         report_error(&anyhow::anyhow!("{text}"));
                         let record = std::mem::take(&mut scratch.buf);
-                        self.formatter.format_notice(Severity::Warning, &text, time, scratch);
+                        self.formatter
+                            .format_notice(Severity::Warning, &text, time, scratch);
                         let _ = datagram.send(&scratch.buf);
                         scratch.buf = record;
                     }

@@ -31,7 +31,12 @@ pub(crate) const MAX_SD_NAME: usize = 32;
 pub const DEFAULT_SD_ID: &str = "log4rs@32473";
 
 /// `<PRI>1 YYYY-MM-DDThh:mm:ss.uuuuuu+hh:mm`
-pub(crate) fn write_header(buf: &mut Vec<u8>, pri: u8, (second, offset): (&str, &str), micros: u32) {
+pub(crate) fn write_header(
+    buf: &mut Vec<u8>,
+    pri: u8,
+    (second, offset): (&str, &str),
+    micros: u32,
+) {
     buf.push(b'<');
     push_decimal(buf, pri as u64);
     buf.extend_from_slice(b">1 ");
@@ -127,7 +132,15 @@ mod tests {
     #[test]
     fn sd_ids_must_follow_the_sd_name_rules() {
         assert!(validate_sd_id(DEFAULT_SD_ID).is_ok());
-        for bad in ["", "noat", "a b@1", "a=b@1", "a]@1", "a\"@1", &"x@".repeat(17)] {
+        for bad in [
+            "",
+            "noat",
+            "a b@1",
+            "a=b@1",
+            "a]@1",
+            "a\"@1",
+            &"x@".repeat(17),
+        ] {
             let e = validate_sd_id(bad).unwrap_err().to_string();
             assert!(e.starts_with("field \"sd_id\""), "{e}");
         }

@@ -52,6 +52,10 @@ pub fn which(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .flat_map(|dir| [dir.join(program), dir.join("sbin").join(program)])
-        .chain(["/usr/sbin", "/sbin"].iter().map(|d| PathBuf::from(d).join(program)))
+        .chain(
+            ["/usr/sbin", "/sbin"]
+                .iter()
+                .map(|d| PathBuf::from(d).join(program)),
+        )
         .find(|p| p.is_file())
 }

@@ -21,8 +21,16 @@ use super::{truncate_utf8, wait_writable};
 /// One datagram socket and how to (re)open it.
 #[derive(Debug)]
 pub(crate) enum DgramTarget {
-    Udp { host: String, port: u16, socket: Option<UdpSocket>, retry_at: Option<Instant> },
-    Unix { path: PathBuf, socket: Option<UnixDatagram> },
+    Udp {
+        host: String,
+        port: u16,
+        socket: Option<UdpSocket>,
+        retry_at: Option<Instant>,
+    },
+    Unix {
+        path: PathBuf,
+        socket: Option<UnixDatagram>,
+    },
 }
 
 /// Why a datagram was not sent.
@@ -38,7 +46,12 @@ pub(crate) enum SendError {
 
 impl DgramTarget {
     pub(crate) fn udp(host: String, port: u16) -> Self {
-        DgramTarget::Udp { host, port, socket: None, retry_at: None }
+        DgramTarget::Udp {
+            host,
+            port,
+            socket: None,
+            retry_at: None,
+        }
     }
 
     pub(crate) fn unix(path: PathBuf) -> Self {
@@ -63,7 +76,12 @@ impl DgramTarget {
     /// socket as needed.
     pub(crate) fn send(&mut self, msg: &[u8]) -> Result<(), SendError> {
         let result = match self {
-            DgramTarget::Udp { host, port, socket, retry_at } => {
+            DgramTarget::Udp {
+                host,
+                port,
+                socket,
+                retry_at,
+            } => {
                 if socket.is_none() {
                     // Name resolution is retried at most once a second, so an unresolvable host
                     // does not put a DNS query on every logging call.
@@ -90,7 +108,10 @@ impl DgramTarget {
                         s.set_nonblocking(true)?;
                         *socket = Some(s);
                     }
-                    socket.as_ref().map(|s| s.send(msg).map(drop)).unwrap_or(Ok(()))
+                    socket
+                        .as_ref()
+                        .map(|s| s.send(msg).map(drop))
+                        .unwrap_or(Ok(()))
                 };
                 match attempt(socket) {
                     // The daemon restarted (new socket at the same path) or was not up yet:
@@ -286,8 +307,12 @@ impl SpillSink {
             self.name, self.lost
         );
         report_error(&anyhow::anyhow!("{text}"));
-        self.formatter
-            .format_notice(Severity::Warning, &text, SystemTime::now(), &mut self.scratch);
+        self.formatter.format_notice(
+            Severity::Warning,
+            &text,
+            SystemTime::now(),
+            &mut self.scratch,
+        );
         let notice = std::mem::take(&mut self.scratch.buf);
         if self.send_waiting(&notice) {
             self.lost = 0;

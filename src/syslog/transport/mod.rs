@@ -41,13 +41,19 @@ impl Address {
                     udp://host:514, tcp://host:601 or tls://host:6514";
         let bad = |why: &str| anyhow::anyhow!("field \"address\": {s:?} {why}; {hint}");
         if let Some(path) = s.strip_prefix("unix-dgram:") {
-            return Ok(Address::UnixDgram(unix_path(path).ok_or_else(|| bad("has no path"))?));
+            return Ok(Address::UnixDgram(
+                unix_path(path).ok_or_else(|| bad("has no path"))?,
+            ));
         }
         if let Some(path) = s.strip_prefix("unix-stream:") {
-            return Ok(Address::UnixStream(unix_path(path).ok_or_else(|| bad("has no path"))?));
+            return Ok(Address::UnixStream(
+                unix_path(path).ok_or_else(|| bad("has no path"))?,
+            ));
         }
         if let Some(path) = s.strip_prefix("unix:") {
-            return Ok(Address::Unix(unix_path(path).ok_or_else(|| bad("has no path"))?));
+            return Ok(Address::Unix(
+                unix_path(path).ok_or_else(|| bad("has no path"))?,
+            ));
         }
         let (scheme, rest) = s.split_once("://").ok_or_else(|| bad("has no scheme"))?;
         let default_port = match scheme {
@@ -58,7 +64,9 @@ impl Address {
         };
         let rest = rest.trim_end_matches('/');
         let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
-            let (host, after) = v6.split_once(']').ok_or_else(|| bad("has an unclosed '['"))?;
+            let (host, after) = v6
+                .split_once(']')
+                .ok_or_else(|| bad("has an unclosed '['"))?;
             match after.strip_prefix(':') {
                 Some(p) => (host, Some(p)),
                 None if after.is_empty() => (host, None),
@@ -97,7 +105,11 @@ fn unix_path(path: &str) -> Option<PathBuf> {
 
 /// Waits until `fd` can be written to, at most `timeout`. True when it can.
 pub(crate) fn wait_writable(fd: std::os::fd::RawFd, timeout: Duration) -> bool {
-    let mut pfd = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
     let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
     // SAFETY: one valid pollfd for the duration of the call.
     let n = unsafe { libc::poll(&mut pfd, 1, ms) };
@@ -145,15 +157,34 @@ mod tests {
 
     #[test]
     fn addresses_parse_with_default_ports() {
-        assert_eq!(Address::parse("unix:/dev/log").unwrap(), Address::Unix("/dev/log".into()));
+        assert_eq!(
+            Address::parse("unix:/dev/log").unwrap(),
+            Address::Unix("/dev/log".into())
+        );
         assert_eq!(
             Address::parse("unix-stream:/run/s").unwrap(),
             Address::UnixStream("/run/s".into())
         );
-        assert_eq!(Address::parse("udp://h").unwrap(), Address::Udp("h".into(), 514));
-        assert_eq!(Address::parse("tcp://h:10514").unwrap(), Address::Tcp("h".into(), 10514));
-        assert_eq!(Address::parse("tls://[::1]").unwrap(), Address::Tls("::1".into(), 6514));
-        for bad in ["h:514", "http://h", "udp://h:x", "udp://:5", "unix:", "tcp://h:0"] {
+        assert_eq!(
+            Address::parse("udp://h").unwrap(),
+            Address::Udp("h".into(), 514)
+        );
+        assert_eq!(
+            Address::parse("tcp://h:10514").unwrap(),
+            Address::Tcp("h".into(), 10514)
+        );
+        assert_eq!(
+            Address::parse("tls://[::1]").unwrap(),
+            Address::Tls("::1".into(), 6514)
+        );
+        for bad in [
+            "h:514",
+            "http://h",
+            "udp://h:x",
+            "udp://:5",
+            "unix:",
+            "tcp://h:0",
+        ] {
             let e = Address::parse(bad).unwrap_err().to_string();
             assert!(e.starts_with("field \"address\""), "{e}");
         }

@@ -36,9 +36,18 @@ pub enum Framing {
 
 /// How to open the connection.
 pub(crate) enum Connector {
-    Tcp { host: String, port: u16 },
-    Tls { host: String, port: u16, config: Arc<rustls::ClientConfig> },
-    Unix { path: PathBuf },
+    Tcp {
+        host: String,
+        port: u16,
+    },
+    Tls {
+        host: String,
+        port: u16,
+        config: Arc<rustls::ClientConfig>,
+    },
+    Unix {
+        path: PathBuf,
+    },
 }
 
 impl std::fmt::Debug for Connector {
@@ -58,7 +67,9 @@ impl Connector {
 
     fn connect(&self, timeout: Duration) -> io::Result<Connection> {
         match self {
-            Connector::Tcp { host, port } => Ok(Connection::Tcp(tcp_connect(host, *port, timeout)?)),
+            Connector::Tcp { host, port } => {
+                Ok(Connection::Tcp(tcp_connect(host, *port, timeout)?))
+            }
             Connector::Tls { host, port, config } => {
                 let tcp = tcp_connect(host, *port, timeout)?;
                 tls::connect(config.clone(), host, tcp).map(|s| Connection::Tls(Box::new(s)))
@@ -152,6 +163,8 @@ impl StreamTransport {
             framing: c.framing,
             connect_timeout: c.connect_timeout,
             write_buf: Vec::new(),
+            recent: VecDeque::new(),
+            possibly_lost: 0,
         };
         let worker = Worker::spawn(
             &format!("syslog-{}", c.name),
@@ -160,7 +173,11 @@ impl StreamTransport {
             c.shutdown_timeout,
             sink,
         )?;
-        Ok(StreamTransport { worker, framing: c.framing, max_message_size: c.max_message_size })
+        Ok(StreamTransport {
+            worker,
+            framing: c.framing,
+            max_message_size: c.max_message_size,
+        })
     }
 
     /// Frames `msg` and queues it; false if it was dropped (full queue), which the worker counts.
@@ -213,11 +230,34 @@ struct StreamSink {
     framing: Framing,
     connect_timeout: Duration,
     write_buf: Vec<u8>,
+    /// When recent writes went out and how many records each held (the last
+    /// [`UNCONFIRMED_WINDOW`]).
+    recent: VecDeque<(Instant, u64)>,
+    /// Records written shortly before a connection was found closed, not yet reported.
+    possibly_lost: u64,
 }
 
+/// Plain TCP syslog has no acknowledgements: records the server's kernel accepted but the daemon
+/// never read (it was shutting down) vanish without an error. Records written this long before
+/// the connection was found closed are reported as possibly lost.
+const UNCONFIRMED_WINDOW: Duration = Duration::from_secs(1);
+
 impl StreamSink {
-    fn fail(&mut self, what: &str, e: &io::Error) {
+    /// The connection turned out closed: whatever was written in the last moments may not have
+    /// been read.
+    fn connection_lost(&mut self) {
         self.conn = None;
+        let since = Instant::now().checked_sub(UNCONFIRMED_WINDOW);
+        self.possibly_lost += self
+            .recent
+            .drain(..)
+            .filter(|(at, _)| since.is_none_or(|s| *at >= s))
+            .map(|(_, n)| n)
+            .sum::<u64>();
+        self.back_off();
+    }
+
+    fn fail(&mut self, what: &str, e: &io::Error) {
         if self.streak.failed() {
             report_error(&anyhow::anyhow!(
                 "appender \"{}\": {what} {}: {e} (records are kept, up to {}, while it retries)",
@@ -238,7 +278,7 @@ impl StreamSink {
     /// Writes pending records until none are left, the connection fails, or (without a
     /// deadline) a reconnect has to wait for its backoff.
     fn deliver(&mut self, deadline: Option<Instant>) {
-        while !self.pending.is_empty() || self.lost > 0 {
+        while !self.pending.is_empty() || self.lost > 0 || self.possibly_lost > 0 {
             if self.conn.is_none() {
                 let now = Instant::now();
                 if let Some(at) = self.retry_at.filter(|at| *at > now) {
@@ -254,19 +294,21 @@ impl StreamSink {
                     }
                     Err(e) => {
                         self.fail("cannot connect to", &e);
+                        self.conn = None;
                         self.back_off();
                         continue;
                     }
                 }
             }
-            let Some(conn) = self.conn.as_mut() else { continue };
+            let Some(conn) = self.conn.as_mut() else {
+                continue;
+            };
             if conn.peer_closed() {
                 // Reconnect before writing: records written now would be lost unseen.
-                self.conn = None;
-                self.back_off();
+                self.connection_lost();
                 continue;
             }
-            if self.lost > 0 {
+            if self.lost > 0 || self.possibly_lost > 0 {
                 self.queue_lost_notice();
             }
             self.write_buf.clear();
@@ -278,11 +320,22 @@ impl StreamSink {
                 self.write_buf.extend_from_slice(record);
                 count += 1;
             }
-            let Some(conn) = self.conn.as_mut() else { continue };
+            let Some(conn) = self.conn.as_mut() else {
+                continue;
+            };
             match conn.write_all(&self.write_buf) {
                 Ok(()) => {
                     self.pending.drain(..count);
                     self.backoff = MIN_BACKOFF;
+                    let now = Instant::now();
+                    while self
+                        .recent
+                        .front()
+                        .is_some_and(|(at, _)| now - *at > UNCONFIRMED_WINDOW)
+                    {
+                        self.recent.pop_front();
+                    }
+                    self.recent.push_back((now, count as u64));
                     if let Some(failures) = self.streak.recovered() {
                         report_error(&anyhow::anyhow!(
                             "appender \"{}\": connected to {} again after {failures} failed \
@@ -294,24 +347,44 @@ impl StreamSink {
                 }
                 Err(e) => {
                     self.fail("writing to", &e);
-                    self.back_off();
+                    self.connection_lost();
                 }
             }
         }
     }
 
-    /// Puts a record saying how many records were lost at the front of the pending ones.
+    /// Puts a record saying how many records were (or may have been) lost at the front of the
+    /// pending ones, and reports the same to stderr.
     fn queue_lost_notice(&mut self) {
-        let text = format!(
-            "appender \"{}\": {} syslog records were lost: the buffer of {} records was full \
-             while {} could not be reached",
-            self.name, self.lost, self.capacity, self.describe
-        );
+        let mut parts = Vec::new();
+        if self.lost > 0 {
+            parts.push(format!(
+                "{} syslog records were lost: the buffer of {} records was full while {} could \
+                 not be reached",
+                self.lost, self.capacity, self.describe
+            ));
+        }
+        if self.possibly_lost > 0 {
+            parts.push(format!(
+                "the server closed the connection; up to {} records written to it in the last \
+                 {}s before may not have been received (plain TCP syslog has no \
+                 acknowledgements)",
+                self.possibly_lost,
+                UNCONFIRMED_WINDOW.as_secs()
+            ));
+        }
+        let text = format!("appender \"{}\": {}", self.name, parts.join("; "));
         report_error(&anyhow::anyhow!("{text}"));
-        self.formatter
-            .format_notice(Severity::Warning, &text, SystemTime::now(), &mut self.scratch);
-        self.pending.push_front(frame(self.framing, &self.scratch.buf));
+        self.formatter.format_notice(
+            Severity::Warning,
+            &text,
+            SystemTime::now(),
+            &mut self.scratch,
+        );
+        self.pending
+            .push_front(frame(self.framing, &self.scratch.buf));
         self.lost = 0;
+        self.possibly_lost = 0;
     }
 }
 

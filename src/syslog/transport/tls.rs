@@ -59,13 +59,16 @@ pub(crate) fn connect(
     host: &str,
     mut tcp: TcpStream,
 ) -> io::Result<TlsStream> {
-    let name = ServerName::try_from(host.to_owned())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("server name {host:?}: {e}")))?;
+    let name = ServerName::try_from(host.to_owned()).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("server name {host:?}: {e}"),
+        )
+    })?;
     let mut conn = ClientConnection::new(config, name).map_err(io::Error::other)?;
     while conn.is_handshaking() {
-        conn.complete_io(&mut tcp).map_err(|e| {
-            io::Error::new(e.kind(), format!("TLS handshake failed: {e}"))
-        })?;
+        conn.complete_io(&mut tcp)
+            .map_err(|e| io::Error::new(e.kind(), format!("TLS handshake failed: {e}")))?;
     }
     Ok(StreamOwned::new(conn, tcp))
 }
