@@ -159,9 +159,12 @@ impl Formatter {
             }
         };
         match &self.encoder {
-            MessageEncoder::Message => {
-                let _ = io::Write::write_fmt(buf, format_args!("{}", record.args()));
-            }
+            MessageEncoder::Message => match record.args().as_str() {
+                Some(text) => buf.extend_from_slice(text.as_bytes()),
+                None => {
+                    let _ = io::Write::write_fmt(buf, *record.args());
+                }
+            },
             MessageEncoder::Custom(encoder) => encoder.encode(&mut VecWriter(buf), record)?,
         }
         finish_msg(buf, spare, msg_start, self.format == SyslogFormat::Rfc5424);
@@ -209,6 +212,10 @@ fn finish_msg(buf: &mut Vec<u8>, spare: &mut Vec<u8>, start: usize, bom: bool) {
         buf.pop();
     }
     let msg = &buf[start..];
+    // One pass for the common case: printable ASCII (and TAB) needs nothing done.
+    if !msg.iter().any(|&b| (b < 0x20 && b != b'\t') || b >= 0x7f) {
+        return;
+    }
     let needs_escape = msg.iter().any(|&b| is_escaped_control(b));
     let non_ascii = bom && !msg.is_ascii();
     if !needs_escape && !non_ascii {
