@@ -781,3 +781,27 @@ fn timestamps_are_taken_when_the_record_is_logged_not_when_it_is_sent() {
         "stamped {diff} us after the append call"
     );
 }
+
+#[test]
+fn unix_datagram_and_stream_appenders_reconnect_after_the_daemon_restarts() {
+    let Some(mut r) = Rsyslog::start() else {
+        return;
+    };
+    let dgram = appender_to(&format!("unix:{}", r.path("log.sock").display()))
+        .build()
+        .unwrap();
+    let stream = appender_to(&format!("unix-stream:{}", r.path("stream.sock").display()))
+        .build()
+        .unwrap();
+    append(&dgram, Level::Info, "dgram before");
+    append(&stream, Level::Info, "stream before");
+    stream.flush();
+    assert_eq!(r.wait_for("before", 2).len(), 2);
+    r.stop();
+    r.launch(); // new sockets at the same paths
+    append(&dgram, Level::Info, "dgram after");
+    append(&stream, Level::Info, "stream after");
+    stream.flush();
+    let after = r.wait_for("after", 2);
+    assert_eq!(after.len(), 2, "{after:#?}");
+}

@@ -3,8 +3,7 @@
 # config) and its GnuTLS stream driver for the TLS test. Never starts rsyslog as a service and
 # does not need /dev/log. Idempotent; quick when already installed.
 set -euo pipefail
-if command -v rsyslogd >/dev/null 2>&1 && [ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] \
-   || ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 && command -v rsyslogd >/dev/null 2>&1; then
+if command -v rsyslogd >/dev/null 2>&1 && compgen -G "/usr/lib/*/rsyslog/lmnsd_gtls.so" >/dev/null; then
   exit 0
 fi
 SUDO=""
