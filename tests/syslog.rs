@@ -805,3 +805,59 @@ fn unix_datagram_and_stream_appenders_reconnect_after_the_daemon_restarts() {
     let after = r.wait_for("after", 2);
     assert_eq!(after.len(), 2, "{after:#?}");
 }
+
+/// Counts heap allocations made by the current thread (to check the UDP path allocates nothing
+/// per record once warmed up).
+struct CountingAllocator;
+
+thread_local! {
+    static THREAD_ALLOCATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let _ = THREAD_ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+#[test]
+fn udp_appends_allocate_nothing_per_record_once_warm() {
+    let (rx, addr) = udp_receiver();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while rx.recv(&mut buf).is_ok() {}
+    });
+    let a = SyslogAppender::builder().address(&addr).build().unwrap();
+    let kvs = [("request", 1962000u64)];
+    let send = |i: u64| {
+        a.append(
+            &Record::builder()
+                .level(Level::Info)
+                .args(format_args!("user {i} logged in"))
+                .key_values(&kvs)
+                .build(),
+        )
+        .unwrap();
+    };
+    for i in 0..10 {
+        send(i);
+    }
+    let before = THREAD_ALLOCATIONS.with(|c| c.get());
+    for i in 0..2000 {
+        send(i);
+    }
+    let allocations = THREAD_ALLOCATIONS.with(|c| c.get()) - before;
+    // A new second re-formats the cached timestamp (a few small strings) at most once or twice.
+    assert!(
+        allocations <= 12,
+        "{allocations} allocations for 2000 records"
+    );
+}
