@@ -362,7 +362,8 @@ module(load="imuxsock" SysSock.Use="off")
 module(load="imudp")
 module(load="imtcp")
 module(load="imptcp")
-input(type="imuxsock" Socket="{d}/log.sock" CreatePath="on" UseSpecialParser="off" ParseHostname="on" RateLimit.Interval="0")
+input(type="imuxsock" Socket="{d}/log.sock" CreatePath="on" RateLimit.Interval="0")
+input(type="imuxsock" Socket="{d}/log5424.sock" CreatePath="on" UseSpecialParser="off" ParseHostname="on" RateLimit.Interval="0")
 input(type="imptcp" path="{d}/stream.sock" unlink="on")
 input(type="imudp" address="127.0.0.1" port="{udp}")
 input(type="imtcp" address="127.0.0.1" port="{tcp}")
@@ -392,6 +393,7 @@ template(name="T" type="string" string="%inputname%|%hostname%|%app-name%|%syslo
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let up = self.path("log.sock").exists()
+                && self.path("log5424.sock").exists()
                 && self.path("stream.sock").exists()
                 && std::net::TcpStream::connect(("127.0.0.1", self.tcp_port)).is_ok()
                 && std::net::TcpStream::connect(("127.0.0.1", self.tls_port)).is_ok();
@@ -443,7 +445,7 @@ template(name="T" type="string" string="%inputname%|%hostname%|%app-name%|%syslo
                     facility: f[3].into(),
                     severity: f[4].into(),
                     sd: f[5].into(),
-                    msg: f[6].into(),
+                    msg: f[6].trim_start().into(),
                     raw: f[7].into(),
                 })
             })
@@ -507,7 +509,7 @@ fn records_reach_rsyslog_over_udp_tcp_tls_and_unix_sockets_with_severity_and_fac
         ("tls", format!("tls://127.0.0.1:{}", r.tls_port), "imtcp"),
         (
             "dgram",
-            format!("unix:{}", r.path("log.sock").display()),
+            format!("unix:{}", r.path("log5424.sock").display()),
             "imuxsock",
         ),
         (
@@ -522,7 +524,7 @@ fn records_reach_rsyslog_over_udp_tcp_tls_and_unix_sockets_with_severity_and_fac
         ),
     ];
     for (tag, address, input) in &cases {
-        let mut b = appender_to(address);
+        let mut b = appender_to(address).format(SyslogFormat::Rfc5424);
         if *tag == "tls" {
             b = b.root_certificate(r.path("cert.pem"));
         }
@@ -572,6 +574,47 @@ fn records_reach_rsyslog_over_udp_tcp_tls_and_unix_sockets_with_severity_and_fac
 }
 
 #[test]
+fn on_unix_sockets_the_default_is_the_syslog3_local_format_rsyslogs_default_parser_reads() {
+    let Some(r) = Rsyslog::start() else { return };
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    for (tag, address) in [
+        (
+            "local-dgram",
+            format!("unix:{}", r.path("log.sock").display()),
+        ),
+        (
+            "local-stream",
+            format!("unix-stream:{}", r.path("stream.sock").display()),
+        ),
+    ] {
+        // No hostname set: none is sent (the daemon adds its own), as syslog(3) does.
+        let a = SyslogAppender::builder()
+            .address(&address)
+            .app_name("e2e")
+            .facility(Facility::Daemon)
+            .build()
+            .unwrap();
+        append(&a, Level::Warn, &format!("{tag} disk almost full"));
+        a.flush();
+        let lines = r.wait_for(tag, 1);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let l = &lines[0];
+        assert_eq!(l.app, "e2e", "{tag}: {l:?}");
+        assert_eq!(l.severity, "warning", "{tag}");
+        assert_eq!(l.facility, "daemon", "{tag}");
+        assert_eq!(l.msg, format!("{tag} disk almost full"), "{tag}");
+        assert_eq!(l.hostname, host.trim(), "{tag}");
+        assert!(l.raw.starts_with("<28>"), "{tag}: {}", l.raw);
+        assert!(
+            l.raw
+                .contains(&format!(" e2e[{}]: {tag}", std::process::id())),
+            "{}",
+            l.raw
+        );
+    }
+}
+
+#[test]
 fn tcp_newline_framing_and_octet_counting_both_deliver_each_record_once() {
     let Some(r) = Rsyslog::start() else { return };
     for (framing, tag) in [
@@ -599,7 +642,7 @@ fn tcp_newline_framing_and_octet_counting_both_deliver_each_record_once() {
 #[test]
 fn a_unix_datagram_burst_beyond_the_socket_queue_loses_nothing_and_keeps_order() {
     let Some(r) = Rsyslog::start() else { return };
-    let a = appender_to(&format!("unix-dgram:{}", r.path("log.sock").display()))
+    let a = local_appender(&format!("unix-dgram:{}", r.path("log.sock").display()))
         .build()
         .unwrap();
     // The kernel queues only a few datagrams per unix socket (net.unix.max_dgram_qlen).
@@ -787,10 +830,10 @@ fn unix_datagram_and_stream_appenders_reconnect_after_the_daemon_restarts() {
     let Some(mut r) = Rsyslog::start() else {
         return;
     };
-    let dgram = appender_to(&format!("unix:{}", r.path("log.sock").display()))
+    let dgram = local_appender(&format!("unix:{}", r.path("log.sock").display()))
         .build()
         .unwrap();
-    let stream = appender_to(&format!("unix-stream:{}", r.path("stream.sock").display()))
+    let stream = local_appender(&format!("unix-stream:{}", r.path("stream.sock").display()))
         .build()
         .unwrap();
     append(&dgram, Level::Info, "dgram before");
@@ -860,4 +903,9 @@ fn udp_appends_allocate_nothing_per_record_once_warm() {
         allocations <= 12,
         "{allocations} allocations for 2000 records"
     );
+}
+
+/// An appender for a local socket with the defaults a local program would use (no hostname).
+fn local_appender(address: &str) -> log4rs_appenders::syslog::SyslogAppenderBuilder {
+    SyslogAppender::builder().address(address).app_name("e2e")
 }

@@ -26,8 +26,7 @@ pub(crate) struct SyslogConfig {
     #[serde(rename = "__appender_name", default)]
     pub(crate) appender_name: String,
     pub(crate) address: Option<String>,
-    #[serde(default)]
-    pub(crate) format: SyslogFormat,
+    pub(crate) format: Option<SyslogFormat>,
     #[serde(default)]
     pub(crate) facility: Facility,
     pub(crate) app_name: Option<String>,
@@ -63,7 +62,7 @@ pub(crate) struct SyslogConfig {
 pub struct SyslogAppenderBuilder {
     pub(crate) name: String,
     pub(crate) address: String,
-    pub(crate) format: SyslogFormat,
+    pub(crate) format: Option<SyslogFormat>,
     pub(crate) facility: Facility,
     pub(crate) app_name: Option<String>,
     pub(crate) hostname: Option<String>,
@@ -91,7 +90,7 @@ impl Default for SyslogAppenderBuilder {
         SyslogAppenderBuilder {
             name: "syslog".to_owned(),
             address: super::transport::DEFAULT_ADDRESS.to_owned(),
-            format: SyslogFormat::default(),
+            format: None,
             facility: Facility::default(),
             app_name: None,
             hostname: None,
@@ -123,9 +122,11 @@ impl SyslogAppenderBuilder {
         self
     }
 
-    /// RFC 5424 (default) or RFC 3164.
+    /// RFC 5424 or RFC 3164. Default: RFC 5424 over the network; on a unix socket, RFC 3164 in
+    /// the form `syslog(3)` writes there (no hostname), the one journald and rsyslog's default
+    /// socket parser read.
     pub fn format(mut self, format: SyslogFormat) -> Self {
-        self.format = format;
+        self.format = Some(format);
         self
     }
 
@@ -206,7 +207,16 @@ impl SyslogAppenderBuilder {
     /// Validates everything and builds the appender. Does not connect.
     pub fn build(self) -> anyhow::Result<SyslogAppender> {
         let address = Address::parse(&self.address)?;
-        let (app_max, host_max) = match self.format {
+        let local = matches!(
+            address,
+            Address::Unix(_) | Address::UnixDgram(_) | Address::UnixStream(_)
+        );
+        let format = self.format.unwrap_or(if local {
+            SyslogFormat::Rfc3164
+        } else {
+            SyslogFormat::Rfc5424
+        });
+        let (app_max, host_max) = match format {
             SyslogFormat::Rfc5424 => (rfc5424::MAX_APP_NAME, rfc5424::MAX_HOSTNAME),
             SyslogFormat::Rfc3164 => (rfc3164::MAX_TAG, rfc5424::MAX_HOSTNAME),
         };
@@ -228,7 +238,7 @@ impl SyslogAppenderBuilder {
             rfc5424::validate_sd_id(id)?;
         }
         // RFC 3164 has no structured data.
-        let sd_id = (self.structured_data && self.format == SyslogFormat::Rfc5424).then(|| {
+        let sd_id = (self.structured_data && format == SyslogFormat::Rfc5424).then(|| {
             self.sd_id
                 .clone()
                 .unwrap_or_else(|| rfc5424::DEFAULT_SD_ID.to_owned())
@@ -257,12 +267,17 @@ impl SyslogAppenderBuilder {
             );
         }
         let pid = std::process::id().to_string();
-        let tail = match self.format {
+        let tail = match format {
             SyslogFormat::Rfc5424 => format!(" {hostname} {app_name} {pid} - "),
+            // On the local socket syslog(3) writes no hostname (the daemon adds its own), and
+            // readers of that socket take the first word after the time as the TAG.
+            SyslogFormat::Rfc3164 if local && self.hostname.is_none() => {
+                format!(" {app_name}[{pid}]: ")
+            }
             SyslogFormat::Rfc3164 => format!(" {hostname} {app_name}[{pid}]: "),
         };
         let formatter = Arc::new(Formatter {
-            format: self.format,
+            format,
             facility: self.facility,
             tail: tail.into_bytes(),
             sd_id,

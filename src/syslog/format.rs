@@ -13,15 +13,17 @@ use log4rs::encode::Encode;
 use super::facility::{Facility, Severity};
 use super::{rfc3164, rfc5424};
 
-/// Which syslog message format an appender writes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+/// Which syslog message format an appender writes. The default depends on the address:
+/// RFC 5424 over UDP, TCP and TLS; RFC 3164 on unix sockets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SyslogFormat {
-    /// RFC 5424 (the default): `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG`, the
-    /// timestamp with microseconds and UTC offset, key-values as structured data.
-    #[default]
+    /// RFC 5424: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG`, the timestamp with
+    /// microseconds and UTC offset, key-values as structured data.
     Rfc5424,
-    /// RFC 3164 (BSD): `<PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PID]: MSG`, local time, no year.
+    /// RFC 3164 (BSD): `<PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PID]: MSG`, local time, no year. On a
+    /// unix socket without an explicit `hostname`, the HOSTNAME is left out, as `syslog(3)`
+    /// does.
     Rfc3164,
 }
 

@@ -6,12 +6,15 @@
 //!   syslog:
 //!     kind: syslog
 //!     address: tcp://logs.example.com:601   # default unix:/dev/log
-//!     format: rfc5424                       # or rfc3164
+//!     format: rfc5424                       # default: rfc5424 over the network, rfc3164 on unix
 //!     facility: local0
 //!     app_name: microblog
 //! ```
 //!
 //! What a message holds and how it travels:
+//! - Format: RFC 5424 over UDP, TCP and TLS by default; on unix sockets RFC 3164 in the form
+//!   `syslog(3)` writes there (no hostname), which journald and rsyslog's default socket parser
+//!   read.
 //! - Severity from the level: error 3, warn 4, info 6, debug and trace 7; PRI = facility * 8 +
 //!   severity.
 //! - The timestamp is taken when the appender receives the record, on the logging thread (the
