@@ -285,6 +285,14 @@ fn bad_config_names_the_field_and_the_fix() {
             "address: tls://127.0.0.1\nroot_certificate: /nonexistent.pem",
             "field \"root_certificate\"",
         ),
+        (
+            "address: tls://127.0.0.1\nclient_certificate: /c.pem",
+            "needs client_key",
+        ),
+        (
+            "address: udp://127.0.0.1\ndanger_accept_invalid_certs: true",
+            "only used with a tls://",
+        ),
     ];
     for (yaml, expected) in cases {
         let value: serde_value::Value = serde_yaml::from_str(yaml).unwrap();
@@ -327,6 +335,36 @@ struct Rsyslog {
     udp_port: u16,
     tcp_port: u16,
     tls_port: u16,
+    /// TLS that requires a client certificate signed by the test CA.
+    mtls_port: u16,
+}
+
+/// A test CA (`ca.pem`), a server certificate for 127.0.0.1 (`server.pem`, `server.key`) and a
+/// client certificate (`client.pem`, `client.key`), both signed by the CA.
+fn write_test_pki(dir: &Path) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "log4rs-appenders test CA");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
+    for (name, sans) in [
+        ("server", vec!["127.0.0.1".to_owned()]),
+        ("client", vec!["client.test".to_owned()]),
+    ] {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(sans).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).unwrap();
+        std::fs::write(dir.join(format!("{name}.key")), key.serialize_pem()).unwrap();
+    }
 }
 
 impl Rsyslog {
@@ -335,15 +373,14 @@ impl Rsyslog {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
-        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
-        std::fs::write(dir.path().join("cert.pem"), cert.cert.pem()).unwrap();
-        std::fs::write(dir.path().join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
+        write_test_pki(dir.path());
         let mut r = Rsyslog {
             dir,
             child: None,
             udp_port: free_port(),
             tcp_port: free_port(),
             tls_port: free_port(),
+            mtls_port: free_port(),
         };
         r.launch();
         Some(r)
@@ -367,13 +404,15 @@ input(type="imuxsock" Socket="{d}/log5424.sock" CreatePath="on" UseSpecialParser
 input(type="imptcp" path="{d}/stream.sock" unlink="on")
 input(type="imudp" address="127.0.0.1" port="{udp}")
 input(type="imtcp" address="127.0.0.1" port="{tcp}")
-input(type="imtcp" address="127.0.0.1" port="{tls}" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon" streamDriver.CAFile="{d}/cert.pem" streamDriver.CertFile="{d}/cert.pem" streamDriver.KeyFile="{d}/key.pem")
+input(type="imtcp" address="127.0.0.1" port="{tls}" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon" streamDriver.CAFile="{d}/ca.pem" streamDriver.CertFile="{d}/server.pem" streamDriver.KeyFile="{d}/server.key")
+input(type="imtcp" address="127.0.0.1" port="{mtls}" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="x509/certvalid" streamDriver.CAFile="{d}/ca.pem" streamDriver.CertFile="{d}/server.pem" streamDriver.KeyFile="{d}/server.key")
 template(name="T" type="string" string="%inputname%|%hostname%|%app-name%|%syslogfacility-text%|%syslogseverity-text%|%structured-data%|%msg%|%rawmsg%\n")
 *.* action(type="omfile" file="{d}/out.log" template="T")
 "#,
             udp = self.udp_port,
             tcp = self.tcp_port,
             tls = self.tls_port,
+            mtls = self.mtls_port,
         );
         std::fs::write(self.path("rsyslog.conf"), conf).unwrap();
         let _ = std::fs::remove_file(self.path("rsyslog.pid"));
@@ -396,7 +435,8 @@ template(name="T" type="string" string="%inputname%|%hostname%|%app-name%|%syslo
                 && self.path("log5424.sock").exists()
                 && self.path("stream.sock").exists()
                 && std::net::TcpStream::connect(("127.0.0.1", self.tcp_port)).is_ok()
-                && std::net::TcpStream::connect(("127.0.0.1", self.tls_port)).is_ok();
+                && std::net::TcpStream::connect(("127.0.0.1", self.tls_port)).is_ok()
+                && std::net::TcpStream::connect(("127.0.0.1", self.mtls_port)).is_ok();
             if up {
                 break;
             }
@@ -526,7 +566,7 @@ fn records_reach_rsyslog_over_udp_tcp_tls_and_unix_sockets_with_severity_and_fac
     for (tag, address, input) in &cases {
         let mut b = appender_to(address).format(SyslogFormat::Rfc5424);
         if *tag == "tls" {
-            b = b.root_certificate(r.path("cert.pem"));
+            b = b.root_certificate(r.path("ca.pem"));
         }
         let a = b.build().unwrap();
         let kvs = [("request", "1962000")];
@@ -908,4 +948,47 @@ fn udp_appends_allocate_nothing_per_record_once_warm() {
 /// An appender for a local socket with the defaults a local program would use (no hostname).
 fn local_appender(address: &str) -> log4rs_appenders::syslog::SyslogAppenderBuilder {
     SyslogAppender::builder().address(address).app_name("e2e")
+}
+
+#[test]
+fn tls_with_a_client_certificate_reaches_an_rsyslog_that_requires_one() {
+    let Some(r) = Rsyslog::start() else { return };
+    let without = appender_to(&format!("tls://127.0.0.1:{}", r.mtls_port))
+        .name("mtls-without-client-cert")
+        .root_certificate(r.path("ca.pem"))
+        .build()
+        .unwrap();
+    append(&without, Level::Info, "no client certificate");
+    without.flush();
+    let a = appender_to(&format!("tls://127.0.0.1:{}", r.mtls_port))
+        .root_certificate(r.path("ca.pem"))
+        .client_certificate(r.path("client.pem"))
+        .client_key(r.path("client.key"))
+        .build()
+        .unwrap();
+    append(&a, Level::Info, "mutual tls works");
+    a.flush();
+    assert_eq!(r.wait_for("mutual tls works", 1).len(), 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let rejected = r
+        .lines()
+        .into_iter()
+        .filter(|l| l.msg.contains("no client certificate"));
+    assert_eq!(
+        rejected.count(),
+        0,
+        "the server must refuse a client without a certificate"
+    );
+}
+
+#[test]
+fn danger_accept_invalid_certs_connects_to_an_unknown_server() {
+    let Some(r) = Rsyslog::start() else { return };
+    let a = appender_to(&format!("tls://127.0.0.1:{}", r.tls_port))
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    append(&a, Level::Info, "accepted anyway");
+    a.flush();
+    assert_eq!(r.wait_for("accepted anyway", 1).len(), 1);
 }

@@ -39,6 +39,10 @@ pub(crate) struct SyslogConfig {
     #[serde(default)]
     pub(crate) on_full: OnFull,
     pub(crate) root_certificate: Option<PathBuf>,
+    pub(crate) client_certificate: Option<PathBuf>,
+    pub(crate) client_key: Option<PathBuf>,
+    #[serde(default)]
+    pub(crate) danger_accept_invalid_certs: bool,
     pub(crate) connect_timeout: Option<HumanDuration>,
     pub(crate) encoder: Option<EncoderConfig>,
 }
@@ -73,6 +77,9 @@ pub struct SyslogAppenderBuilder {
     pub(crate) buffer_size: usize,
     pub(crate) on_full: OnFull,
     pub(crate) root_certificate: Option<PathBuf>,
+    pub(crate) client_certificate: Option<PathBuf>,
+    pub(crate) client_key: Option<PathBuf>,
+    pub(crate) danger_accept_invalid_certs: bool,
     pub(crate) connect_timeout: Duration,
     pub(crate) encoder: Option<Box<dyn Encode>>,
 }
@@ -101,6 +108,9 @@ impl Default for SyslogAppenderBuilder {
             buffer_size: DEFAULT_BUFFER_SIZE,
             on_full: OnFull::Drop,
             root_certificate: None,
+            client_certificate: None,
+            client_key: None,
+            danger_accept_invalid_certs: false,
             connect_timeout: Duration::from_secs(5),
             encoder: None,
         }
@@ -192,6 +202,26 @@ impl SyslogAppenderBuilder {
         self
     }
 
+    /// TLS: present this client certificate (PEM chain) with [`client_key`](Self::client_key),
+    /// for servers that require one.
+    pub fn client_certificate(mut self, path: impl Into<PathBuf>) -> Self {
+        self.client_certificate = Some(path.into());
+        self
+    }
+
+    /// TLS: the PEM private key of [`client_certificate`](Self::client_certificate).
+    pub fn client_key(mut self, path: impl Into<PathBuf>) -> Self {
+        self.client_key = Some(path.into());
+        self
+    }
+
+    /// TLS: accept any server certificate. Dangerous: anyone on the path can read and change
+    /// the records. Prefer [`root_certificate`](Self::root_certificate).
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.danger_accept_invalid_certs = accept;
+        self
+    }
+
     /// How long a connection attempt or a stalled write may take (default 5 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -249,12 +279,22 @@ impl SyslogAppenderBuilder {
                  datagrams need no framing (remove the field)"
             );
         }
-        if self.root_certificate.is_some() && !matches!(address, Address::Tls(..)) {
-            anyhow::bail!(
-                "field \"root_certificate\": only used with a tls:// address (the address is \
-                 {:?})",
-                self.address
-            );
+        if !matches!(address, Address::Tls(..)) {
+            let tls_fields = [
+                ("root_certificate", self.root_certificate.is_some()),
+                ("client_certificate", self.client_certificate.is_some()),
+                ("client_key", self.client_key.is_some()),
+                (
+                    "danger_accept_invalid_certs",
+                    self.danger_accept_invalid_certs,
+                ),
+            ];
+            if let Some((field, _)) = tls_fields.iter().find(|(_, set)| *set) {
+                anyhow::bail!(
+                    "field \"{field}\": only used with a tls:// address (the address is {:?})",
+                    self.address
+                );
+            }
         }
         let max_message_size = self.max_message_size.unwrap_or(match address {
             Address::Udp(..) => DEFAULT_UDP_MAX_MESSAGE_SIZE,
@@ -288,7 +328,12 @@ impl SyslogAppenderBuilder {
         });
         let tls = match &address {
             Address::Tls(..) => Some(super::transport::tls::client_config(
-                self.root_certificate.as_deref(),
+                &super::transport::tls::TlsOptions {
+                    root_certificate: self.root_certificate.as_deref(),
+                    client_certificate: self.client_certificate.as_deref(),
+                    client_key: self.client_key.as_deref(),
+                    danger_accept_invalid_certs: self.danger_accept_invalid_certs,
+                },
             )?),
             _ => None,
         };
@@ -325,6 +370,9 @@ impl SyslogConfig {
             sd_id: self.sd_id,
             on_full: self.on_full,
             root_certificate: self.root_certificate,
+            client_certificate: self.client_certificate,
+            client_key: self.client_key,
+            danger_accept_invalid_certs: self.danger_accept_invalid_certs,
             ..SyslogAppenderBuilder::default()
         };
         if let Some(a) = self.address {
