@@ -992,3 +992,55 @@ fn danger_accept_invalid_certs_connects_to_an_unknown_server() {
     a.flush();
     assert_eq!(r.wait_for("accepted anyway", 1).len(), 1);
 }
+
+#[test]
+fn datagrams_a_stalled_receiver_cannot_take_are_counted_and_the_count_is_sent_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stalled.sock");
+    let receiver = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    let a = local_appender(&format!("unix-dgram:{}", path.display()))
+        .connect_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let total = 3000;
+    let start = Instant::now();
+    for i in 0..total {
+        append(&a, Level::Info, &format!("stalled {i}"));
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "the logging thread must not wait"
+    );
+    std::thread::sleep(Duration::from_millis(500)); // the spill worker gives up on the rest
+    // The receiver wakes up: it drains what its queue held, then the appender flushes.
+    receiver.set_nonblocking(true).unwrap();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut drain = |received: &mut Vec<String>| {
+        while let Ok(n) = receiver.recv(&mut buf) {
+            received.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    };
+    drain(&mut received);
+    a.flush();
+    std::thread::sleep(Duration::from_millis(100));
+    drain(&mut received);
+    let delivered: Vec<usize> = received
+        .iter()
+        .filter_map(|m| m.split("stalled ").nth(1)?.parse().ok())
+        .collect();
+    assert!(
+        delivered.windows(2).all(|w| w[0] < w[1]),
+        "in order: {delivered:?}"
+    );
+    let notice = received
+        .iter()
+        .find(|m| m.contains("syslog records were lost"))
+        .unwrap_or_else(|| panic!("no lost-count notice among {received:?}"));
+    let lost: usize = notice
+        .split(": ")
+        .find_map(|part| part.split(' ').next()?.parse().ok())
+        .unwrap();
+    assert_eq!(delivered.len() + lost, total, "{notice}");
+    assert!(lost > 0);
+}

@@ -174,6 +174,7 @@ fn spill_config(s: &Settings) -> SpillConfig {
         capacity: QUEUE_CAPACITY,
         on_full: s.on_full,
         formatter: s.formatter.clone(),
+        wait: s.connect_timeout,
     }
 }
 

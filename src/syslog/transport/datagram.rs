@@ -185,6 +185,8 @@ pub(crate) struct SpillConfig {
     pub(crate) capacity: usize,
     pub(crate) on_full: OnFull,
     pub(crate) formatter: Arc<Formatter>,
+    /// How long the spill worker waits for room for one datagram before counting it lost.
+    pub(crate) wait: Duration,
 }
 
 /// What [`DatagramTransport::send`] did.
@@ -238,6 +240,8 @@ impl DatagramTransport {
                 formatter: c.formatter.clone(),
                 scratch: Scratch::default(),
                 lost: 0,
+                wait: c.wait,
+                stalled: false,
             };
             let thread = format!("syslog-{}", c.name);
             self.spill = Some(Worker::spawn(
@@ -270,14 +274,26 @@ struct SpillSink {
     formatter: Arc<Formatter>,
     scratch: Scratch,
     lost: u64,
+    wait: Duration,
+    /// A datagram already waited `wait` in vain: until one goes through, the rest are tried
+    /// once each, so a receiver that stopped reading does not hold every record for `wait`.
+    stalled: bool,
 }
-
-/// How long the spill worker waits for room for one datagram before counting it lost.
-const SPILL_WAIT: Duration = Duration::from_secs(5);
 
 impl SpillSink {
     fn send_waiting(&mut self, msg: &[u8]) -> bool {
-        let deadline = Instant::now() + SPILL_WAIT;
+        let sent = self.try_send_waiting(msg);
+        self.stalled = !sent;
+        sent
+    }
+
+    fn try_send_waiting(&mut self, msg: &[u8]) -> bool {
+        let deadline = Instant::now()
+            + if self.stalled {
+                Duration::ZERO
+            } else {
+                self.wait
+            };
         loop {
             match self.target.send(msg) {
                 Ok(()) => return true,
@@ -303,8 +319,9 @@ impl SpillSink {
             return;
         }
         let text = format!(
-            "appender \"{}\": {} syslog records were lost (the receiver's queue stayed full)",
-            self.name, self.lost
+            "appender \"{}\": {} syslog records were lost (the receiver's queue stayed full \
+             for {:?})",
+            self.name, self.lost, self.wait
         );
         report_error(&anyhow::anyhow!("{text}"));
         self.formatter.format_notice(
