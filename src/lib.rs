@@ -10,6 +10,8 @@ pub mod macros;
 pub mod report;
 #[cfg(feature = "smtp")]
 pub mod smtp;
+#[cfg(all(feature = "syslog", unix))]
+pub mod syslog;
 pub mod worker;
 
 pub use init::{InitError, LogHandle, init_config, init_file};
@@ -28,6 +30,8 @@ pub fn deserializers() -> log4rs::config::Deserializers {
     d.insert("rotating_file", file::RotatingFileAppenderDeserializer);
     #[cfg(feature = "smtp")]
     d.insert("smtp", smtp::SmtpAppenderDeserializer);
+    #[cfg(all(feature = "syslog", unix))]
+    d.insert("syslog", syslog::SyslogAppenderDeserializer);
     #[cfg(feature = "eventlog")]
     d.insert("windows_event_log", eventlog::WindowsEventLogDeserializer);
     d
@@ -37,6 +41,7 @@ pub fn deserializers() -> log4rs::config::Deserializers {
 const OUR_APPENDER_KINDS: &[(&str, &str, bool)] = &[
     ("rotating_file", "", true),
     ("smtp", "smtp", cfg!(feature = "smtp")),
+    ("syslog", "syslog", cfg!(all(feature = "syslog", unix))),
     ("windows_event_log", "eventlog", cfg!(feature = "eventlog")),
 ];
 
