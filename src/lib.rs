@@ -1,4 +1,82 @@
-//! Production appenders for [log4rs]. (Crate docs are assembled with the README.)
+//! Production appenders for [log4rs]: what Python's `logging.handlers` gives a Flask app.
+//!
+//! | YAML `kind:` | type | Python's |
+//! |---|---|---|
+//! | `rotating_file` | [`file::RotatingFileAppender`] | `RotatingFileHandler` |
+//! | `smtp` (feature `smtp`) | `smtp::SmtpAppender` | `SMTPHandler` |
+//! | `syslog` (feature `syslog`) | `syslog::SyslogAppender` | `SysLogHandler` |
+//! | `windows_event_log` (feature `eventlog`) | `eventlog::WindowsEventLogAppender` | `NTEventLogHandler` |
+//! | encoder `python` | [`encode::PythonEncoder`] | `logging.Formatter` |
+//!
+//! # Quick start: YAML
+//!
+//! ```yaml
+//! # log4rs.yaml
+//! appenders:
+//!   file:
+//!     kind: rotating_file
+//!     path: logs/microblog.log
+//!     max_bytes: 10 KiB
+//!     backup_count: 10
+//!     encoder: { kind: python, format: "%(asctime)s %(levelname)s: %(message)s [in %(pathname)s:%(lineno)d]" }
+//!   mail:
+//!     kind: smtp
+//!     host: smtp.example.com
+//!     from: no-reply@example.com
+//!     to: [admin@example.com]
+//!     subject: "Microblog Failure: %(levelname)s in %(module)s"
+//!     level: error
+//! root: { level: info, appenders: [file, mail] }
+//! ```
+//!
+//! ```no_run
+//! use log4rs_appenders::prelude::*; // log's macros, plus %(funcName)s
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // Refuses to start on a broken config, listing every problem; flushes on drop.
+//!     let _log = log4rs_appenders::init_file("log4rs.yaml")?;
+//!     info!("Microblog startup");
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # The same, built in code
+//!
+//! ```no_run
+//! # #[cfg(feature = "smtp")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use log::LevelFilter;
+//! use log4rs::config::{Appender, Config, Root};
+//! use log4rs_appenders::{encode::PythonEncoder, file::RotatingFileAppender, smtp::SmtpAppender};
+//!
+//! let format = "%(asctime)s %(levelname)s: %(message)s [in %(pathname)s:%(lineno)d]";
+//! let file = RotatingFileAppender::builder()
+//!     .max_bytes(10 * 1024)
+//!     .backup_count(10)
+//!     .encoder(Box::new(PythonEncoder::new(format)?))
+//!     .build("logs/microblog.log")?;
+//! let mail = SmtpAppender::builder()
+//!     .host("smtp.example.com")
+//!     .from("no-reply@example.com")
+//!     .to("admin@example.com")
+//!     .subject("Microblog Failure: %(levelname)s in %(module)s")
+//!     .build()?;
+//! let config = Config::builder()
+//!     .appender(Appender::builder().build("file", Box::new(file)))
+//!     .appender(Appender::builder().build("mail", Box::new(mail)))
+//!     .build(Root::builder().appenders(["file", "mail"]).build(LevelFilter::Info))?;
+//! let _log = log4rs_appenders::init_config(config)?;
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "smtp"))]
+//! # fn main() {}
+//! ```
+//!
+//! Loading is strict ([`config::load_config_file`]): every problem at once, each naming the
+//! appender or logger and the field, with a "did you mean" for misspellings. [`deserializers`]
+//! gives log4rs's own loaders every kind this crate adds.
+//!
+//! [log4rs]: https://docs.rs/log4rs
 
 pub mod config;
 #[cfg(feature = "debug-smtp")]
@@ -11,6 +89,10 @@ mod init;
 pub mod macros;
 mod panic;
 pub mod report;
+#[cfg(feature = "smtp")]
+pub mod smtp;
+#[cfg(all(feature = "syslog", unix))]
+pub mod syslog;
 pub mod worker;
 
 pub use init::{InitError, LogHandle, init_config, init_file};
@@ -28,6 +110,10 @@ pub fn deserializers() -> log4rs::config::Deserializers {
         encode::python::PythonEncoderDeserializer,
     );
     d.insert("rotating_file", file::RotatingFileAppenderDeserializer);
+    #[cfg(feature = "smtp")]
+    d.insert("smtp", smtp::SmtpAppenderDeserializer);
+    #[cfg(all(feature = "syslog", unix))]
+    d.insert("syslog", syslog::SyslogAppenderDeserializer);
     #[cfg(feature = "eventlog")]
     d.insert("windows_event_log", eventlog::WindowsEventLogDeserializer);
     d
@@ -36,6 +122,8 @@ pub fn deserializers() -> log4rs::config::Deserializers {
 /// Appender kinds this crate adds: (YAML kind, cargo feature that provides it, compiled in?).
 const OUR_APPENDER_KINDS: &[(&str, &str, bool)] = &[
     ("rotating_file", "", true),
+    ("smtp", "smtp", cfg!(feature = "smtp")),
+    ("syslog", "syslog", cfg!(all(feature = "syslog", unix))),
     ("windows_event_log", "eventlog", cfg!(feature = "eventlog")),
 ];
 

@@ -1,0 +1,202 @@
+//! Where messages go: the `address` field, and the transports behind it.
+//!
+//! - Datagrams (UDP, unix datagram sockets such as `/dev/log`) are sent on the logging thread
+//!   with a non-blocking socket: no network wait. If the receiver's queue is full (a unix
+//!   socket holds only a few datagrams), the record spills to a worker thread that waits for
+//!   room, and later records follow it there until it has caught up, so order is kept.
+//! - Streams (TCP, TLS, unix stream sockets) belong to a worker thread (see
+//!   [`crate::worker::Worker`]); the logging call only queues the framed message.
+
+pub(crate) mod datagram;
+pub(crate) mod stream;
+pub(crate) mod tls;
+
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A parsed `address`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Address {
+    /// `unix:/dev/log`: a datagram socket, or a stream socket if the socket says so.
+    Unix(PathBuf),
+    /// `unix-dgram:/path`
+    UnixDgram(PathBuf),
+    /// `unix-stream:/path`
+    UnixStream(PathBuf),
+    /// `udp://host:port` (port 514 by default)
+    Udp(String, u16),
+    /// `tcp://host:port` (port 601 by default)
+    Tcp(String, u16),
+    /// `tls://host:port` (port 6514 by default)
+    Tls(String, u16),
+}
+
+/// The address used when the config gives none: the local syslog socket.
+pub(crate) const DEFAULT_ADDRESS: &str = "unix:/dev/log";
+
+impl Address {
+    pub(crate) fn parse(s: &str) -> anyhow::Result<Address> {
+        let hint = "expected unix:/dev/log, unix-dgram:/path, unix-stream:/path, \
+                    udp://host:514, tcp://host:601 or tls://host:6514";
+        let bad = |why: &str| anyhow::anyhow!("field \"address\": {s:?} {why}; {hint}");
+        if let Some(path) = s.strip_prefix("unix-dgram:") {
+            return Ok(Address::UnixDgram(
+                unix_path(path).ok_or_else(|| bad("has no path"))?,
+            ));
+        }
+        if let Some(path) = s.strip_prefix("unix-stream:") {
+            return Ok(Address::UnixStream(
+                unix_path(path).ok_or_else(|| bad("has no path"))?,
+            ));
+        }
+        if let Some(path) = s.strip_prefix("unix:") {
+            return Ok(Address::Unix(
+                unix_path(path).ok_or_else(|| bad("has no path"))?,
+            ));
+        }
+        let (scheme, rest) = s.split_once("://").ok_or_else(|| bad("has no scheme"))?;
+        let default_port = match scheme {
+            "udp" => 514,
+            "tcp" => 601,
+            "tls" => 6514,
+            _ => return Err(bad(&format!("has an unknown scheme `{scheme}`"))),
+        };
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+            let (host, after) = v6
+                .split_once(']')
+                .ok_or_else(|| bad("has an unclosed '['"))?;
+            match after.strip_prefix(':') {
+                Some(p) => (host, Some(p)),
+                None if after.is_empty() => (host, None),
+                None => return Err(bad("has text after the IPv6 address")),
+            }
+        } else {
+            match rest.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (rest, None),
+            }
+        };
+        if host.is_empty() {
+            return Err(bad("has no host"));
+        }
+        let port = match port {
+            None => default_port,
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| bad(&format!("has an invalid port `{p}`")))?,
+        };
+        let host = host.to_owned();
+        Ok(match scheme {
+            "udp" => Address::Udp(host, port),
+            "tcp" => Address::Tcp(host, port),
+            _ => Address::Tls(host, port),
+        })
+    }
+}
+
+fn unix_path(path: &str) -> Option<PathBuf> {
+    let path = path.strip_prefix("//").unwrap_or(path);
+    (!path.is_empty()).then(|| PathBuf::from(path))
+}
+
+/// Waits until `fd` can be written to, at most `timeout`. True when it can.
+pub(crate) fn wait_writable(fd: std::os::fd::RawFd, timeout: Duration) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: one valid pollfd for the duration of the call.
+    let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+    n > 0 && pfd.revents & libc::POLLOUT != 0
+}
+
+/// True when the peer of a connected stream socket has closed it (or reset it). Syslog servers
+/// never send on plain TCP or unix streams, so a readable socket means end of stream. Checked
+/// before each write so records are not written into a connection that is already gone (the
+/// kernel would accept the first write and the records would vanish).
+pub(crate) fn peer_closed(fd: std::os::fd::RawFd) -> bool {
+    let mut byte = 0u8;
+    // SAFETY: a one-byte buffer that outlives the call.
+    let n = unsafe {
+        libc::recv(
+            fd,
+            (&mut byte as *mut u8).cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    match n {
+        0 => true,
+        n if n > 0 => false,
+        _ => io::Error::last_os_error().kind() != io::ErrorKind::WouldBlock,
+    }
+}
+
+/// Cuts `msg` to at most `max` bytes, never inside a UTF-8 character.
+pub(crate) fn truncate_utf8(msg: &[u8], max: usize) -> &[u8] {
+    if msg.len() <= max {
+        return msg;
+    }
+    let mut end = max;
+    // Step back over continuation bytes (10xxxxxx) to the start of the cut character.
+    while end > 0 && (msg[end] & 0xC0) == 0x80 {
+        end -= 1;
+    }
+    &msg[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_parse_with_default_ports() {
+        assert_eq!(
+            Address::parse("unix:/dev/log").unwrap(),
+            Address::Unix("/dev/log".into())
+        );
+        assert_eq!(
+            Address::parse("unix-stream:/run/s").unwrap(),
+            Address::UnixStream("/run/s".into())
+        );
+        assert_eq!(
+            Address::parse("udp://h").unwrap(),
+            Address::Udp("h".into(), 514)
+        );
+        assert_eq!(
+            Address::parse("tcp://h:10514").unwrap(),
+            Address::Tcp("h".into(), 10514)
+        );
+        assert_eq!(
+            Address::parse("tls://[::1]").unwrap(),
+            Address::Tls("::1".into(), 6514)
+        );
+        for bad in [
+            "h:514",
+            "http://h",
+            "udp://h:x",
+            "udp://:5",
+            "unix:",
+            "tcp://h:0",
+        ] {
+            let e = Address::parse(bad).unwrap_err().to_string();
+            assert!(e.starts_with("field \"address\""), "{e}");
+        }
+    }
+
+    #[test]
+    fn truncation_never_splits_a_character() {
+        let s = "aé€😀".as_bytes(); // 1 + 2 + 3 + 4 bytes
+        assert_eq!(truncate_utf8(s, 10), s);
+        assert_eq!(truncate_utf8(s, 9), "aé€".as_bytes());
+        assert_eq!(truncate_utf8(s, 5), "aé".as_bytes());
+        assert_eq!(truncate_utf8(s, 2), b"a");
+        assert_eq!(truncate_utf8(s, 0), b"");
+    }
+}

@@ -1,0 +1,424 @@
+//! TCP, TLS and unix stream sockets, owned by a worker thread: the logging call frames the
+//! message and queues it. The worker writes whatever is queued in as few writes as it can
+//! (records queued together go out in one write), reconnects with exponential backoff when the
+//! server goes away, and keeps records in a bounded buffer meanwhile. Records that do not fit are
+//! counted, and the count is reported (to stderr and as a syslog record of its own) once the
+//! connection is back.
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::report::{FailureStreak, report_error};
+use crate::worker::{OnFull, Sink, Worker};
+
+use super::super::facility::Severity;
+use super::super::format::{Formatter, Scratch, push_decimal};
+use super::{peer_closed, tls, truncate_utf8};
+
+/// How messages are delimited on a stream (RFC 6587).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+pub enum Framing {
+    /// `LEN SP MSG` (RFC 6587 section 3.4.1, the default for TCP and TLS): unambiguous whatever
+    /// the message holds.
+    #[serde(rename = "octet-counting", alias = "octet_counting")]
+    OctetCounting,
+    /// `MSG LF` (section 3.4.2, the default for unix stream sockets, which local daemons read
+    /// line by line). Safe here because newlines inside messages are always escaped.
+    #[serde(rename = "newline")]
+    Newline,
+}
+
+/// How to open the connection.
+pub(crate) enum Connector {
+    Tcp {
+        host: String,
+        port: u16,
+    },
+    Tls {
+        host: String,
+        port: u16,
+        config: Arc<rustls::ClientConfig>,
+    },
+    Unix {
+        path: PathBuf,
+    },
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Connector {
+    fn describe(&self) -> String {
+        match self {
+            Connector::Tcp { host, port } => format!("tcp://{host}:{port}"),
+            Connector::Tls { host, port, .. } => format!("tls://{host}:{port}"),
+            Connector::Unix { path } => format!("unix-stream:{}", path.display()),
+        }
+    }
+
+    fn connect(&self, timeout: Duration) -> io::Result<Connection> {
+        match self {
+            Connector::Tcp { host, port } => {
+                Ok(Connection::Tcp(tcp_connect(host, *port, timeout)?))
+            }
+            Connector::Tls { host, port, config } => {
+                let tcp = tcp_connect(host, *port, timeout)?;
+                tls::connect(config.clone(), host, tcp).map(|s| Connection::Tls(Box::new(s)))
+            }
+            Connector::Unix { path } => {
+                let s = UnixStream::connect(path)?;
+                s.set_write_timeout(Some(timeout))?;
+                Ok(Connection::Unix(s))
+            }
+        }
+    }
+}
+
+fn tcp_connect(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream> {
+    let mut last = io::Error::other(format!("{host}:{port} resolves to no address"));
+    for addr in (host, port).to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(s) => {
+                s.set_write_timeout(Some(timeout))?;
+                s.set_nodelay(true)?;
+                return Ok(s);
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+enum Connection {
+    Tcp(TcpStream),
+    Tls(Box<tls::TlsStream>),
+    Unix(UnixStream),
+}
+
+impl Connection {
+    fn peer_closed(&mut self) -> bool {
+        match self {
+            Connection::Tcp(s) => peer_closed(s.as_raw_fd()),
+            Connection::Unix(s) => peer_closed(s.as_raw_fd()),
+            Connection::Tls(s) => tls::peer_closed(s),
+        }
+    }
+
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        match self {
+            Connection::Tcp(s) => s.write_all(data),
+            Connection::Unix(s) => s.write_all(data),
+            Connection::Tls(s) => s.write_all(data).and_then(|()| s.flush()),
+        }
+    }
+}
+
+/// The queueing side, owned by the appender.
+#[derive(Debug)]
+pub(crate) struct StreamTransport {
+    worker: Worker<Vec<u8>>,
+    framing: Framing,
+    max_message_size: usize,
+}
+
+/// Settings for [`StreamTransport::spawn`].
+pub(crate) struct StreamConfig {
+    pub(crate) name: String,
+    pub(crate) connector: Connector,
+    pub(crate) framing: Framing,
+    pub(crate) max_message_size: usize,
+    pub(crate) queue_capacity: usize,
+    pub(crate) buffer_capacity: usize,
+    pub(crate) on_full: OnFull,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) formatter: Arc<Formatter>,
+}
+
+impl StreamTransport {
+    /// Starts the worker. Nothing connects yet: the worker connects when the first record comes.
+    pub(crate) fn spawn(c: StreamConfig) -> io::Result<Self> {
+        let sink = StreamSink {
+            describe: c.connector.describe(),
+            connector: c.connector,
+            conn: None,
+            pending: VecDeque::new(),
+            capacity: c.buffer_capacity.max(1),
+            lost: 0,
+            retry_at: None,
+            backoff: MIN_BACKOFF,
+            streak: FailureStreak::default(),
+            name: c.name.clone(),
+            formatter: c.formatter,
+            scratch: Scratch::default(),
+            framing: c.framing,
+            connect_timeout: c.connect_timeout,
+            write_buf: Vec::new(),
+            recent: VecDeque::new(),
+            possibly_lost: 0,
+        };
+        let worker = Worker::spawn(
+            &format!("syslog-{}", c.name),
+            c.queue_capacity,
+            c.on_full,
+            c.shutdown_timeout,
+            sink,
+        )?;
+        Ok(StreamTransport {
+            worker,
+            framing: c.framing,
+            max_message_size: c.max_message_size,
+        })
+    }
+
+    /// Frames `msg` and queues it; false if it was dropped (full queue), which the worker counts.
+    pub(crate) fn send(&self, msg: &[u8]) -> bool {
+        let msg = truncate_utf8(msg, self.max_message_size);
+        self.worker.send(frame(self.framing, msg))
+    }
+
+    pub(crate) fn flush(&self, timeout: Duration) -> bool {
+        self.worker.flush(timeout)
+    }
+}
+
+fn frame(framing: Framing, msg: &[u8]) -> Vec<u8> {
+    let mut framed = Vec::with_capacity(msg.len() + 8);
+    match framing {
+        Framing::OctetCounting => {
+            push_decimal(&mut framed, msg.len() as u64);
+            framed.push(b' ');
+            framed.extend_from_slice(msg);
+        }
+        Framing::Newline => {
+            framed.extend_from_slice(msg);
+            framed.push(b'\n');
+        }
+    }
+    framed
+}
+
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Records are gathered into writes of about this size.
+const WRITE_CHUNK: usize = 64 * 1024;
+
+struct StreamSink {
+    connector: Connector,
+    describe: String,
+    conn: Option<Connection>,
+    /// Framed records not yet written, oldest first.
+    pending: VecDeque<Vec<u8>>,
+    capacity: usize,
+    /// Records lost (buffer or queue full) and not yet reported.
+    lost: u64,
+    retry_at: Option<Instant>,
+    backoff: Duration,
+    streak: FailureStreak,
+    name: String,
+    formatter: Arc<Formatter>,
+    scratch: Scratch,
+    framing: Framing,
+    connect_timeout: Duration,
+    write_buf: Vec<u8>,
+    /// When recent writes went out and how many records each held (the last
+    /// [`UNCONFIRMED_WINDOW`]).
+    recent: VecDeque<(Instant, u64)>,
+    /// Records written shortly before a connection was found closed, not yet reported.
+    possibly_lost: u64,
+}
+
+/// Plain TCP syslog has no acknowledgements: records the server's kernel accepted but the daemon
+/// never read (it was shutting down) vanish without an error. Records written this long before
+/// the connection was found closed are reported as possibly lost.
+const UNCONFIRMED_WINDOW: Duration = Duration::from_secs(1);
+
+impl StreamSink {
+    /// The connection turned out closed: whatever was written in the last moments may not have
+    /// been read.
+    fn connection_lost(&mut self) {
+        self.conn = None;
+        let since = Instant::now().checked_sub(UNCONFIRMED_WINDOW);
+        self.possibly_lost += self
+            .recent
+            .drain(..)
+            .filter(|(at, _)| since.is_none_or(|s| *at >= s))
+            .map(|(_, n)| n)
+            .sum::<u64>();
+        self.back_off();
+    }
+
+    fn fail(&mut self, what: &str, e: &io::Error) {
+        if self.streak.failed() {
+            report_error(&anyhow::anyhow!(
+                "appender \"{}\": {what} {}: {e} (records are kept, up to {}, while it retries)",
+                self.name,
+                self.describe,
+                self.capacity
+            ));
+        }
+    }
+
+    /// The next connection attempt waits `backoff` (doubling up to 10 s until a write succeeds),
+    /// so a server that accepts and drops connections is not hammered.
+    fn back_off(&mut self) {
+        self.retry_at = Some(Instant::now() + self.backoff);
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+    }
+
+    /// Writes pending records until none are left, the connection fails, or (without a
+    /// deadline) a reconnect has to wait for its backoff.
+    fn deliver(&mut self, deadline: Option<Instant>) {
+        while !self.pending.is_empty() || self.lost > 0 || self.possibly_lost > 0 {
+            if self.conn.is_none() {
+                let now = Instant::now();
+                if let Some(at) = self.retry_at.filter(|at| *at > now) {
+                    match deadline {
+                        Some(d) if at < d => std::thread::sleep(at - now),
+                        _ => return,
+                    }
+                }
+                match self.connector.connect(self.connect_timeout) {
+                    Ok(c) => {
+                        self.conn = Some(c);
+                        self.retry_at = None;
+                    }
+                    Err(e) => {
+                        self.fail("cannot connect to", &e);
+                        self.conn = None;
+                        self.back_off();
+                        continue;
+                    }
+                }
+            }
+            let Some(conn) = self.conn.as_mut() else {
+                continue;
+            };
+            if conn.peer_closed() {
+                // Reconnect before writing: records written now would be lost unseen.
+                self.connection_lost();
+                continue;
+            }
+            if self.lost > 0 || self.possibly_lost > 0 {
+                self.queue_lost_notice();
+            }
+            self.write_buf.clear();
+            let mut count = 0;
+            for record in &self.pending {
+                if count > 0 && self.write_buf.len() + record.len() > WRITE_CHUNK {
+                    break;
+                }
+                self.write_buf.extend_from_slice(record);
+                count += 1;
+            }
+            let Some(conn) = self.conn.as_mut() else {
+                continue;
+            };
+            match conn.write_all(&self.write_buf) {
+                Ok(()) => {
+                    self.pending.drain(..count);
+                    self.backoff = MIN_BACKOFF;
+                    let now = Instant::now();
+                    while self
+                        .recent
+                        .front()
+                        .is_some_and(|(at, _)| now - *at > UNCONFIRMED_WINDOW)
+                    {
+                        self.recent.pop_front();
+                    }
+                    self.recent.push_back((now, count as u64));
+                    if let Some(failures) = self.streak.recovered() {
+                        report_error(&anyhow::anyhow!(
+                            "appender \"{}\": connected to {} again after {failures} failed \
+                             attempts",
+                            self.name,
+                            self.describe
+                        ));
+                    }
+                }
+                Err(e) => {
+                    self.fail("writing to", &e);
+                    self.connection_lost();
+                }
+            }
+        }
+    }
+
+    /// Puts a record saying how many records were (or may have been) lost at the front of the
+    /// pending ones, and reports the same to stderr.
+    fn queue_lost_notice(&mut self) {
+        let mut parts = Vec::new();
+        if self.lost > 0 {
+            parts.push(format!(
+                "{} syslog records were lost: the buffer of {} records was full while {} could \
+                 not be reached",
+                self.lost, self.capacity, self.describe
+            ));
+        }
+        if self.possibly_lost > 0 {
+            parts.push(format!(
+                "the server closed the connection; up to {} records written to it in the last \
+                 {}s before may not have been received (plain TCP syslog has no \
+                 acknowledgements)",
+                self.possibly_lost,
+                UNCONFIRMED_WINDOW.as_secs()
+            ));
+        }
+        let text = format!("appender \"{}\": {}", self.name, parts.join("; "));
+        report_error(&anyhow::anyhow!("{text}"));
+        self.formatter.format_notice(
+            Severity::Warning,
+            &text,
+            SystemTime::now(),
+            &mut self.scratch,
+        );
+        self.pending
+            .push_front(frame(self.framing, &self.scratch.buf));
+        self.lost = 0;
+        self.possibly_lost = 0;
+    }
+}
+
+impl Sink for StreamSink {
+    type Item = Vec<u8>;
+
+    fn handle(&mut self, batch: &mut Vec<Vec<u8>>) {
+        for record in batch.drain(..) {
+            if self.pending.len() >= self.capacity {
+                self.lost += 1;
+            } else {
+                self.pending.push_back(record);
+            }
+        }
+        self.deliver(None);
+    }
+
+    fn dropped(&mut self, count: u64) {
+        self.lost += count;
+    }
+
+    fn wake(&mut self) {
+        self.deliver(None);
+    }
+
+    fn next_wake(&self) -> Option<Instant> {
+        if self.pending.is_empty() && self.lost == 0 {
+            None
+        } else {
+            Some(self.retry_at.unwrap_or_else(Instant::now))
+        }
+    }
+
+    fn flush(&mut self, deadline: Instant) {
+        self.deliver(Some(deadline));
+    }
+}

@@ -1,0 +1,609 @@
+//! The smtp appender against a real SMTP server we did not write: aiosmtpd, run by
+//! tests/smtp_server.py (installed by scripts/install/smtp.sh).
+#![cfg(feature = "smtp")]
+
+mod smtp_peer;
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use log::{Level, Record};
+use log4rs::append::Append;
+use log4rs_appenders::config::Secret;
+use log4rs_appenders::smtp::{Security, SmtpAppender, SmtpAppenderBuilder};
+use smtp_peer::{ReceivedMail, SmtpServer};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn peer() -> bool {
+    support::python_module_available(
+        "aiosmtpd",
+        "bash scripts/install/smtp.sh (pip install aiosmtpd)",
+    )
+}
+
+/// Everything the appenders reported from their threads, for assertions by appender name.
+fn reported() -> &'static Mutex<Vec<String>> {
+    static REPORTS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    REPORTS.get_or_init(|| {
+        log4rs_appenders::set_error_handler(|e| {
+            eprintln!("log4rs (captured): {e:#}");
+            reported().lock().unwrap().push(format!("{e:#}"));
+        });
+        Mutex::new(Vec::new())
+    })
+}
+
+fn reports_for(name: &str) -> Vec<String> {
+    let needle = format!("appender \"{name}\"");
+    reported()
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.contains(&needle))
+        .cloned()
+        .collect()
+}
+
+fn log(a: &SmtpAppender, level: Level, line: u32, message: &str) {
+    a.append(
+        &Record::builder()
+            .level(level)
+            .target("app::db")
+            .file(Some("src/db.rs"))
+            .line(Some(line))
+            .args(format_args!("{message}"))
+            .build(),
+    )
+    .expect("append");
+}
+
+/// A plain-SMTP appender to `port` with short windows for tests.
+fn plain(name: &str, port: u16) -> SmtpAppenderBuilder {
+    let _ = reported();
+    SmtpAppender::builder()
+        .name(name)
+        .host("127.0.0.1")
+        .port(port)
+        .security(Security::None)
+        .from("app@example.com")
+        .to("ops@example.com")
+        .batch_window(Duration::ZERO)
+        .max_mails_per_hour(10_000)
+        .timeout(Duration::from_secs(5))
+}
+
+struct Cert {
+    _dir: tempfile::TempDir,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+/// A self-signed certificate for 127.0.0.1/localhost, made for this test.
+fn self_signed() -> Cert {
+    let dir = tempfile::tempdir().unwrap();
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+    Cert {
+        _dir: dir,
+        cert,
+        key,
+    }
+}
+
+fn tls_server(mode: &str, cert: &Cert, auth: Option<&str>) -> SmtpServer {
+    let mut args = vec![
+        "--mode",
+        mode,
+        "--cert",
+        cert.cert.to_str().unwrap(),
+        "--key",
+        cert.key.to_str().unwrap(),
+    ];
+    if let Some(a) = auth {
+        args.extend(["--auth", a]);
+    }
+    SmtpServer::start(&args)
+}
+
+fn sum_records(mails: &[ReceivedMail]) -> u64 {
+    mails.iter().map(ReceivedMail::records).sum()
+}
+
+#[test]
+fn an_error_arrives_as_a_mail_with_rendered_subject_and_body() {
+    if !peer() {
+        return;
+    }
+    let server = SmtpServer::start(&[]);
+    let a = plain("plain", server.port)
+        .subject("%(levelname)s in %(name)s")
+        .build()
+        .unwrap();
+    log(&a, Level::Info, 1, "below the threshold, not mailed");
+    log(&a, Level::Error, 2, "database is gone");
+    a.flush();
+    let mails = server.wait_until(WAIT, |m| !m.is_empty());
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let m = &mails[0];
+    assert_eq!(m.from, "app@example.com");
+    assert_eq!(m.to, vec!["ops@example.com"]);
+    assert_eq!(m.subject, "ERROR in app::db");
+    assert!(m.body.contains("database is gone"), "{}", m.body);
+    assert!(m.body.contains("src/db.rs:2"), "{}", m.body);
+    assert!(!m.body.contains("below the threshold"), "{}", m.body);
+    assert_eq!(m.records(), 1);
+}
+
+#[test]
+fn starttls_with_auth_and_a_custom_root_certificate_delivers() {
+    if !peer() {
+        return;
+    }
+    let cert = self_signed();
+    let server = tls_server("starttls", &cert, Some("mailer:s3cret-pw"));
+    let a = plain("starttls", server.port)
+        .security(Security::Starttls)
+        .root_certificate(&cert.cert)
+        .credentials("mailer", Secret::new("s3cret-pw"))
+        .build()
+        .unwrap();
+    log(&a, Level::Error, 3, "over starttls");
+    a.flush();
+    let mails = server.wait_until(WAIT, |m| !m.is_empty());
+    assert_eq!(mails.len(), 1, "reports: {:?}", reports_for("starttls"));
+    assert_eq!(mails[0].auth.as_deref(), Some("mailer"));
+    assert!(mails[0].body.contains("over starttls"));
+}
+
+#[test]
+fn implicit_tls_with_auth_delivers() {
+    if !peer() {
+        return;
+    }
+    let cert = self_signed();
+    let server = tls_server("tls", &cert, Some("mailer:pw2"));
+    let pem = std::fs::read(&cert.cert).unwrap();
+    let a = plain("smtps", server.port)
+        .security(Security::Tls)
+        .root_certificate_pem(pem)
+        .credentials("mailer", Secret::new("pw2"))
+        .build()
+        .unwrap();
+    log(&a, Level::Error, 4, "over implicit tls");
+    a.flush();
+    let mails = server.wait_until(WAIT, |m| !m.is_empty());
+    assert_eq!(mails.len(), 1, "reports: {:?}", reports_for("smtps"));
+    assert_eq!(mails[0].auth.as_deref(), Some("mailer"));
+}
+
+#[test]
+fn an_unknown_certificate_is_refused_and_reported_unless_explicitly_accepted() {
+    if !peer() {
+        return;
+    }
+    let cert = self_signed();
+    let server = tls_server("tls", &cert, None);
+    let a = plain("untrusted", server.port)
+        .security(Security::Tls)
+        .retry_backoff(Duration::from_secs(30))
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    log(&a, Level::Error, 5, "must not leak to an unverified server");
+    a.flush();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        server.received().is_empty(),
+        "a mail went to a server with an unknown certificate"
+    );
+    let reports = reports_for("untrusted");
+    assert!(
+        reports
+            .iter()
+            .any(|r| r.contains("certificate") && r.contains("cannot deliver mail")),
+        "{reports:?}"
+    );
+
+    let b = plain("dangerous", server.port)
+        .security(Security::Tls)
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    log(&b, Level::Error, 6, "accepted on purpose");
+    b.flush();
+    let mails = server.wait_until(WAIT, |m| !m.is_empty());
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].body.contains("accepted on purpose"));
+}
+
+#[test]
+fn a_rejected_password_is_reported_but_never_shown() {
+    if !peer() {
+        return;
+    }
+    let cert = self_signed();
+    let server = tls_server("starttls", &cert, Some("mailer:right"));
+    let secret = "Wr0ng-Pa55-do-not-print";
+    let builder = plain("badlogin", server.port)
+        .security(Security::Starttls)
+        .root_certificate(&cert.cert)
+        .credentials("mailer", Secret::new(secret))
+        .retry_backoff(Duration::from_secs(30))
+        .timeout(Duration::from_secs(1));
+    assert!(!format!("{builder:?}").contains(secret));
+    let a = builder.build().unwrap();
+    assert!(!format!("{a:?}").contains(secret));
+    log(&a, Level::Error, 7, "cannot log in");
+    a.flush();
+    let reports = reports_for("badlogin");
+    assert!(
+        reports.iter().any(|r| r.contains("logging in")),
+        "{reports:?}"
+    );
+    assert!(reports.iter().all(|r| !r.contains(secret)), "{reports:?}");
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn a_storm_of_100000_errors_becomes_a_handful_of_mails_that_count_every_one() {
+    if !peer() {
+        return;
+    }
+    let server = SmtpServer::start(&[]);
+    let a = plain("storm", server.port)
+        .batch_window(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let start = std::time::Instant::now();
+    for i in 0..100_000u32 {
+        // Three call sites, messages that differ every time.
+        log(
+            &a,
+            Level::Error,
+            10 + i % 3,
+            &format!("request {i} failed: timeout"),
+        );
+    }
+    let produced_in = start.elapsed();
+    a.flush();
+    let mails = server.wait_until(WAIT, |m| sum_records(m) >= 100_000);
+    assert_eq!(sum_records(&mails), 100_000, "{} mails", mails.len());
+    assert!(
+        mails.len() <= 20,
+        "{} mails for a storm of {produced_in:?}",
+        mails.len()
+    );
+    // The body's own counts agree with the header: listed repeats + suppressed + dropped.
+    let mut listed = 0u64;
+    for m in &mails {
+        let mut in_mail = 0;
+        for line in m.body.lines() {
+            if let Some(rest) = line.strip_prefix("--- ") {
+                in_mail += rest.split('x').next().unwrap().parse::<u64>().unwrap();
+            }
+            for prefix in ["Suppressed: ", "Dropped: "] {
+                if let Some(rest) = line.strip_prefix(prefix) {
+                    in_mail += rest.split(' ').next().unwrap().parse::<u64>().unwrap();
+                }
+            }
+        }
+        assert_eq!(in_mail, m.records(), "{}", m.body);
+        listed += in_mail;
+        assert!(m.body.lines().filter(|l| l.starts_with("--- ")).count() <= 3);
+    }
+    assert_eq!(listed, 100_000);
+    eprintln!(
+        "storm: 100000 errors in {produced_in:?} -> {} mails",
+        mails.len()
+    );
+}
+
+#[test]
+fn context_records_before_an_error_are_included() {
+    if !peer() {
+        return;
+    }
+    let server = SmtpServer::start(&[]);
+    let a = plain("context", server.port)
+        .context_records(3)
+        .build()
+        .unwrap();
+    for i in 1..=5 {
+        log(&a, Level::Info, 20, &format!("step {i} of the request"));
+    }
+    log(&a, Level::Error, 21, "and then it failed");
+    a.flush();
+    let mails = server.wait_until(WAIT, |m| !m.is_empty());
+    assert_eq!(mails.len(), 1);
+    let body = &mails[0].body;
+    assert!(!body.contains("step 2 of"), "{body}");
+    for i in 3..=5 {
+        assert!(body.contains(&format!("step {i} of the request")), "{body}");
+    }
+    assert!(body.find("step 5").unwrap() < body.find("and then it failed").unwrap());
+    assert_eq!(
+        mails[0].records(),
+        1,
+        "context records are not counted as errors"
+    );
+}
+
+#[test]
+fn every_error_arrives_exactly_once_across_a_server_restart() {
+    if !peer() {
+        return;
+    }
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    let server = SmtpServer::start_into(&[], mails.clone());
+    let port = server.port;
+    let spool = tempfile::tempdir().unwrap();
+    let a = plain("restart", port)
+        .spool_dir(spool.path())
+        .spool_after(Duration::from_millis(300))
+        .retry_backoff(Duration::from_millis(100))
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let mut server = Some(server);
+    let total = 60u32;
+    for i in 0..total {
+        if i == 20 {
+            server.take().unwrap().stop();
+        }
+        if i == 40 {
+            server = Some(SmtpServer::start_into(
+                &["--port", &port.to_string()],
+                mails.clone(),
+            ));
+        }
+        // One call site per error, so each is listed with its text.
+        log(&a, Level::Error, 100 + i, &format!("error number <{i}>"));
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    a.flush();
+    let server = server.unwrap();
+    let received = server.wait_until(WAIT, |m| sum_records(m) >= total as u64);
+    let all: String = received.iter().map(|m| m.body.as_str()).collect();
+    for i in 0..total {
+        assert_eq!(
+            all.matches(&format!("error number <{i}>")).count(),
+            1,
+            "error {i} in:\n{all}"
+        );
+    }
+    assert_eq!(sum_records(&received), total as u64);
+    assert!(
+        !reports_for("restart").is_empty(),
+        "the outage was reported"
+    );
+    // Mails that waited past spool_after went through the spool, and left it once delivered.
+    let files = spool_files(spool.path());
+    assert!(files.is_empty(), "{files:?}");
+}
+
+#[test]
+fn a_spooled_mail_is_sent_by_the_next_run_and_then_removed() {
+    if !peer() {
+        return;
+    }
+    let spool = tempfile::tempdir().unwrap();
+    let dead_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    {
+        let a = plain("spool-run1", dead_port)
+            .spool_dir(spool.path())
+            .spool_after(Duration::ZERO)
+            .retry_backoff(Duration::from_millis(50))
+            .timeout(Duration::from_millis(500))
+            .build()
+            .unwrap();
+        log(&a, Level::Error, 30, "written while the server was down");
+        a.flush();
+    } // the application stops
+    assert_eq!(spool_files(spool.path()).len(), 1, "one mail in the spool");
+
+    let server = SmtpServer::start(&[]);
+    let _b = plain("spool-run2", server.port)
+        .spool_dir(spool.path())
+        .build()
+        .unwrap();
+    let mails = server.wait_until(WAIT, |m| !m.is_empty());
+    std::thread::sleep(Duration::from_millis(200));
+    let mails_after = server.received();
+    assert_eq!(mails_after.len(), 1, "{mails:?}");
+    assert!(
+        mails_after[0]
+            .body
+            .contains("written while the server was down")
+    );
+    let end = std::time::Instant::now() + WAIT;
+    while !spool_files(spool.path()).is_empty() && std::time::Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        spool_files(spool.path()).is_empty(),
+        "delivered mail left in the spool"
+    );
+}
+
+fn spool_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn log_text_cannot_inject_headers_and_subjects_are_cut_and_utf8_encoded() {
+    if !peer() {
+        return;
+    }
+    let server = SmtpServer::start(&[]);
+    let a = plain("headers", server.port)
+        .subject("%(message)s")
+        .build()
+        .unwrap();
+    log(
+        &a,
+        Level::Error,
+        40,
+        "boom\r\nBcc: victim@example.com\r\nX-Injected: yes\n\nbody?",
+    );
+    a.flush();
+    log(&a, Level::Error, 41, "Größe überschritten ✓ — 東京");
+    a.flush();
+    log(&a, Level::Error, 42, &"long subject ".repeat(40));
+    a.flush();
+    let mails = server.wait_until(WAIT, |m| m.len() >= 3);
+    assert_eq!(mails.len(), 3);
+    let injected = &mails[0];
+    assert_eq!(injected.to, vec!["ops@example.com"], "no extra recipient");
+    assert!(
+        !injected
+            .headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case("bcc")),
+        "{:?}",
+        injected.headers
+    );
+    assert!(
+        !injected
+            .headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case("x-injected"))
+    );
+    assert_eq!(
+        injected.subject,
+        "boom Bcc: victim@example.com X-Injected: yes body?"
+    );
+
+    let utf8 = &mails[1];
+    assert_eq!(utf8.subject, "Größe überschritten ✓ — 東京");
+    let raw_subject = utf8
+        .data
+        .lines()
+        .find(|l| l.starts_with("Subject:"))
+        .unwrap();
+    assert!(
+        raw_subject.is_ascii(),
+        "the raw header is RFC 2047 encoded: {raw_subject}"
+    );
+
+    let long = &mails[2];
+    assert!(long.subject.chars().count() <= log4rs_appenders::smtp::MAX_SUBJECT_CHARS);
+    assert!(
+        long.subject.ends_with('…') && long.subject.starts_with("long subject long"),
+        "{}",
+        long.subject
+    );
+}
+
+#[test]
+fn flush_returns_after_its_timeout_and_a_slow_server_still_gets_the_mail_once() {
+    if !peer() {
+        return;
+    }
+    // The server takes 2 s to accept; the appender's timeout is 0.5 s.
+    let server = SmtpServer::start(&["--delay", "2"]);
+    let a = plain("slow", server.port)
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    log(&a, Level::Error, 50, "slow but sure");
+    let start = std::time::Instant::now();
+    a.flush();
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "flush waited {:?}",
+        start.elapsed()
+    );
+    let mails = server.wait_until(WAIT, |m| !m.is_empty());
+    assert_eq!(mails.len(), 1);
+    // No resend after the slow acceptance (the reply to the final dot gets RFC 5321's patience).
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(server.received().len(), 1);
+    assert!(
+        reports_for("slow")
+            .iter()
+            .any(|r| r.contains("flush timed out"))
+    );
+}
+
+fn load(yaml: &str) -> anyhow::Result<Box<dyn Append>> {
+    let value: serde_value::Value = serde_yaml::from_str(yaml).unwrap();
+    log4rs_appenders::deserializers().deserialize::<dyn Append>("smtp", value)
+}
+
+#[test]
+fn bad_configs_fail_at_load_time_naming_the_field() {
+    let base = "host: smtp.example.com\nfrom: app@example.com\n";
+    let cases = [
+        (
+            base.to_string(),
+            r#"field "to": give at least one recipient"#,
+        ),
+        (
+            format!("{base}to: [ops@example.com, 'not an address']"),
+            r#"field "to[1]": "not an address" is not a valid mail address"#,
+        ),
+        (
+            format!("{base}to: [ops@example.com]\nport: smtp"),
+            r#"field "port": expected a number 1-65535, got "smtp""#,
+        ),
+        (
+            format!(
+                "{base}to: [ops@example.com]\nusername: u\npassword_env: LOG4RS_APPENDERS_TEST_SURELY_UNSET"
+            ),
+            r#"field "password_env": environment variable LOG4RS_APPENDERS_TEST_SURELY_UNSET is not set"#,
+        ),
+        (
+            format!("{base}to: [ops@example.com]\nroot_certificate: /nonexistent/ca.pem"),
+            r#"field "root_certificate": cannot read /nonexistent/ca.pem"#,
+        ),
+        (
+            format!("{base}to: [ops@example.com]\nusername: u"),
+            r#"field "password": username is set but no password"#,
+        ),
+    ];
+    for (yaml, expected) in cases {
+        let e = format!(
+            "{:#}",
+            load(&yaml)
+                .err()
+                .unwrap_or_else(|| panic!("loaded: {yaml}"))
+        );
+        assert!(
+            e.contains(expected),
+            "for\n{yaml}\ngot: {e}\nwanted: {expected}"
+        );
+    }
+    let e = format!(
+        "{:#}",
+        load(&format!(
+            "{base}to: [x@example.com]\npassword: hunter2-secret\nusername: u\nport: 0"
+        ))
+        .err()
+        .unwrap()
+    );
+    assert!(!e.contains("hunter2-secret"), "{e}");
+}
+
+#[test]
+fn the_config_example_loads_without_a_server() {
+    let raw = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config-examples/smtp.yaml"),
+    )
+    .unwrap();
+    let config: log4rs::config::RawConfig = serde_yaml::from_str(&raw).unwrap();
+    let (appenders, errors) = config.appenders_lossy(&log4rs_appenders::deserializers());
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(appenders.len(), 2);
+}
