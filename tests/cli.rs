@@ -433,3 +433,67 @@ fn send_test_does_not_claim_event_log_delivery_off_windows() {
         "{stdout}"
     );
 }
+
+fn smtp_config(dir: &Path, port: u16) -> String {
+    let log = dir.join("main.log");
+    file_config(
+        dir,
+        &log,
+        &format!(
+            "  mail:\n    kind: smtp\n    host: 127.0.0.1\n    port: {port}\n    security: none\n    from: app@localhost\n    to: [ops@localhost]\n    subject: \"%(levelname)s: %(message)s\"\n    level: error\n    timeout: 5 seconds\n"
+        ),
+        "loggers:\n  app: { level: info, appenders: [mail] }\n",
+    )
+}
+
+#[cfg(feature = "smtp")]
+#[test]
+fn send_test_mails_through_the_smtp_appender_and_reports_it_delivered() {
+    let server = log4rs_appenders::debug_smtp::DebugSmtpServer::start("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = smtp_config(dir.path(), server.local_addr().port());
+    let out = run(&[
+        "send-test",
+        &config,
+        "--logger",
+        "app",
+        "--message",
+        "smoke from CI",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "mail (smtp): DELIVERED: the mail server at 127.0.0.1:{} accepted the mail",
+            server.local_addr().port()
+        )),
+        "{stdout}"
+    );
+    let mail = server
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the test mail should have arrived before send-test said DELIVERED");
+    assert_eq!(mail.subject(), "ERROR: smoke from CI");
+    assert_eq!(mail.to, ["ops@localhost"]);
+}
+
+#[cfg(feature = "smtp")]
+#[test]
+fn send_test_reports_an_unreachable_mail_server_as_failed_and_exits_1() {
+    // A port nobody listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = smtp_config(dir.path(), port);
+    let out = run(&["send-test", &config, "--logger", "app"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("mail (smtp): FAILED:"), "{stdout}");
+    assert!(stdout.contains("main_log (file): DELIVERED"), "{stdout}");
+    assert!(
+        stdout.contains("1 delivered, 1 failed, 0 skipped"),
+        "{stdout}"
+    );
+}

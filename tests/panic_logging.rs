@@ -110,3 +110,59 @@ fn panic_in_a_named_thread() {
         .join()
         .ok();
 }
+
+const CHILD_SMTP_PORT: &str = "LOG4RS_APPENDERS_PANIC_TEST_SMTP_PORT";
+const SMTP_TEST_NAME: &str =
+    "a_panic_is_mailed_before_the_process_aborts_even_inside_a_batch_window";
+
+/// With the smtp appender batching for a minute, only the hook's flush can get the mail out
+/// before the abort.
+#[cfg(all(feature = "smtp", feature = "debug-smtp"))]
+#[test]
+fn a_panic_is_mailed_before_the_process_aborts_even_inside_a_batch_window() {
+    use log4rs_appenders::debug_smtp::DebugSmtpServer;
+
+    if let Ok(port) = std::env::var(CHILD_SMTP_PORT) {
+        smtp_child(&port);
+    }
+    let server = DebugSmtpServer::start("127.0.0.1:0").unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([SMTP_TEST_NAME, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_SMTP_PORT, server.local_addr().port().to_string())
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("previous hook ran"), "{stderr}");
+    let mail = server
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no panic mail arrived; the child said:\n{stderr}"));
+    let subject = mail.subject();
+    assert!(
+        subject.starts_with("ERROR panic: thread 'panicker' panicked at tests/panic_logging.rs:"),
+        "{subject}"
+    );
+    let body = mail.body();
+    assert!(body.contains("the answer was 41, not 42"), "{body}");
+    assert!(body.contains("stack backtrace:"), "{body}");
+    assert!(
+        body.contains("panic_logging::panic_in_a_named_thread"),
+        "{body}"
+    );
+}
+
+#[cfg(all(feature = "smtp", feature = "debug-smtp"))]
+fn smtp_child(port: &str) -> ! {
+    std::panic::set_hook(Box::new(|_| {
+        eprintln!("previous hook ran");
+        std::process::abort();
+    }));
+    let yaml = format!(
+        "appenders:\n  mail:\n    kind: smtp\n    host: 127.0.0.1\n    port: {port}\n    security: none\n    from: app@localhost\n    to: [ops@localhost]\n    subject: \"%(levelname)s %(name)s: %(message)s\"\n    level: error\n    batch_window: 1 minute\nroot: {{ level: info, appenders: [mail] }}\n"
+    );
+    let loaded = log4rs_appenders::config::load_config_str(&yaml, "inline").unwrap();
+    let _log = log4rs_appenders::init_config(loaded.config).unwrap();
+    log4rs_appenders::log_panics();
+    panic_in_a_named_thread();
+    unreachable!("the previous hook aborts");
+}

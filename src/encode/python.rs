@@ -102,6 +102,8 @@ pub struct PythonEncoder {
     needs_time: bool,
     needs_thread: bool,
     needs_process: bool,
+    /// Whether a record's `error` / `err` chain follows the formatted line.
+    error_chain: bool,
     asctime: Mutex<AsctimeCache>,
 }
 
@@ -209,11 +211,32 @@ impl PythonEncoder {
             needs_time,
             needs_thread,
             needs_process,
+            error_chain: true,
             asctime: Mutex::new(AsctimeCache {
                 second: None,
                 text: String::new(),
             }),
         })
+    }
+
+    /// Renders the formatted line only, without the error chain that otherwise follows it:
+    /// for one-line outputs such as a mail subject.
+    ///
+    /// ```
+    /// use log4rs_appenders::encode::PythonEncoder;
+    /// let subject = PythonEncoder::new("%(levelname)s: %(message)s").unwrap().without_error_chain();
+    /// let error = std::io::Error::other("disk full");
+    /// let kvs = [("error", log::kv::Value::from_dyn_error(&error))];
+    /// let record = log::Record::builder()
+    ///     .level(log::Level::Error)
+    ///     .args(format_args!("save failed"))
+    ///     .key_values(&kvs)
+    ///     .build();
+    /// assert_eq!(subject.format_to_string(&record), "ERROR: save failed");
+    /// ```
+    pub fn without_error_chain(mut self) -> Self {
+        self.error_chain = false;
+        self
     }
 
     /// Sets the strftime-style date format for `%(asctime)s` (chrono's specifiers, which
@@ -294,7 +317,9 @@ impl PythonEncoder {
                 }
             }
         }
-        append_error_chain(record, out);
+        if self.error_chain {
+            append_error_chain(record, out);
+        }
     }
 
     fn render_field(
@@ -539,6 +564,7 @@ impl Clone for PythonEncoder {
             needs_time: self.needs_time,
             needs_thread: self.needs_thread,
             needs_process: self.needs_process,
+            error_chain: self.error_chain,
             asctime: Mutex::new(AsctimeCache {
                 second: None,
                 text: String::new(),

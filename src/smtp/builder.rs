@@ -323,8 +323,10 @@ impl SmtpAppenderBuilder {
         if self.queue_size == 0 {
             anyhow::bail!("field \"queue_size\": must be at least 1");
         }
+        // The subject is the line alone: the record's error chain belongs in the body.
         let subject = PythonEncoder::new(&self.subject)
-            .map_err(|e| anyhow::anyhow!("field \"subject\": {e}"))?;
+            .map_err(|e| anyhow::anyhow!("field \"subject\": {e}"))?
+            .without_error_chain();
         let tls = self.tls_parameters(&host)?;
         let encoder: Box<dyn Encode> = match self.encoder {
             Some(e) => e,
