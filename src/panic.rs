@@ -57,15 +57,21 @@ fn log_panic(info: &PanicHookInfo<'_>) {
         Some(l) => (Some(l.file()), Some(l.line()), l.column()),
         None => (None, None, 0),
     };
+    let backtrace = short_backtrace(&Backtrace::force_capture());
+    let function = panicking_function(&backtrace);
     let error = PanicError {
         message: message.to_owned(),
         location: file.map(|f| format!("{f}:{}:{column}", line.unwrap_or(0))),
-        backtrace: Backtrace::force_capture(),
+        backtrace,
     };
-    let key_values: [(&str, log::kv::Value); 2] = [
+    let mut key_values: Vec<(&str, log::kv::Value)> = vec![
         ("error", log::kv::Value::from_dyn_error(&error)),
         ("thread", log::kv::Value::from(thread_name)),
     ];
+    if let Some(function) = &function {
+        // What the crate's macros record, so `%(funcName)s` names the panicking function.
+        key_values.push(("funcName", log::kv::Value::from(function.as_str())));
+    }
     let at = error
         .location
         .as_deref()
@@ -81,7 +87,7 @@ fn log_panic(info: &PanicHookInfo<'_>) {
             .args(format_args!(
                 "thread '{thread_name}' panicked{at}: {message}"
             ))
-            .key_values(&key_values)
+            .key_values(&key_values.as_slice())
             .build(),
     );
     log::logger().flush();
@@ -105,7 +111,8 @@ fn payload_text(payload: &(dyn std::any::Any + Send)) -> &str {
 struct PanicError {
     message: String,
     location: Option<String>,
-    backtrace: Backtrace,
+    /// Already cut to the frames that matter.
+    backtrace: String,
 }
 
 impl fmt::Display for PanicError {
@@ -114,9 +121,44 @@ impl fmt::Display for PanicError {
         if let Some(l) = &self.location {
             write!(f, " (at {l})")?;
         }
-        let backtrace = short_backtrace(&self.backtrace);
-        write!(f, "\nstack backtrace:\n{}", backtrace.trim_end())
+        write!(f, "\nstack backtrace:\n{}", self.backtrace.trim_end())
     }
+}
+
+/// The short name of the function that panicked: the first frame outside the standard library,
+/// closures and generic arguments dropped (`app::jobs::run::{{closure}}` gives `run`), as the
+/// crate's macros name functions for `%(funcName)s`.
+fn panicking_function(backtrace: &str) -> Option<String> {
+    const STD: &[&str] = &[
+        "core::", "std::", "alloc::", "<core::", "<std::", "<alloc::", "__rust", "rust_",
+    ];
+    for line in backtrace.lines() {
+        let Some((n, symbol)) = line.trim_start().split_once(": ") else {
+            continue;
+        };
+        if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let symbol = symbol.trim();
+        if STD.iter().any(|p| symbol.starts_with(p)) {
+            continue;
+        }
+        let mut path = symbol;
+        loop {
+            if let Some(rest) = path.strip_suffix("::{{closure}}") {
+                path = rest;
+            } else if let Some(i) = path.rfind("::{closure#").filter(|_| path.ends_with('}')) {
+                path = &path[..i];
+            } else if let Some(i) = path.rfind("::<").filter(|_| path.ends_with('>')) {
+                path = &path[..i];
+            } else {
+                break;
+            }
+        }
+        let name = path.rsplit("::").next().unwrap_or(path);
+        return (!name.is_empty()).then(|| name.to_owned());
+    }
+    None
 }
 
 /// The backtrace without the frames of the panic machinery (this hook, `std::panicking`, ...)

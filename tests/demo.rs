@@ -136,6 +136,11 @@ fn the_microblog_demo_mails_the_error_and_the_panic_and_writes_its_logs() {
         "the panic mail",
     );
     assert_contains(panic_mail, "every post has an author", "the panic mail");
+    assert_contains(
+        panic_mail,
+        "ERROR in main [panic, examples/microblog.rs:",
+        "the panic mail (funcName: the function that panicked)",
+    );
     assert_contains(panic_mail, "stack backtrace:", "the panic mail");
     assert_contains(panic_mail, "microblog::main", "the panic mail's backtrace");
 

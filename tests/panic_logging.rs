@@ -43,7 +43,7 @@ fn a_panic_reaches_a_file_appender_with_thread_location_and_backtrace_before_an_
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     let first = logged.lines().next().unwrap_or_default();
     let expected = format!(
-        "ERROR|panic|panicker|{}:{panic_line}|thread 'panicker' panicked at {}:{panic_line}:",
+        "ERROR|panic|panicker|{}:{panic_line}|panic_in_a_named_thread|thread 'panicker' panicked at {}:{panic_line}:",
         file!(),
         file!()
     );
@@ -79,7 +79,7 @@ fn child(log: &Path) -> ! {
     }));
     let file = FileAppender::builder()
         .encoder(Box::new(PatternEncoder::new(
-            "{l}|{t}|{T}|{f}:{L}|{m}|{K(error)}{n}",
+            "{l}|{t}|{T}|{f}:{L}|{K(funcName)}|{m}|{K(error)}{n}",
         )))
         .build(log)
         .unwrap();
