@@ -89,12 +89,18 @@ fn unknown_kind_lists_the_kinds_that_exist() {
 
 #[test]
 fn an_unset_environment_variable_names_the_field_and_variable() {
-    let all = problems(
-        "appenders:\n  f: { kind: file, path: \"$ENV{LOG4RS_APPENDERS_TEST_UNSET}/x.log\" }\n",
-    );
+    let scratch = tempfile::tempdir().unwrap();
+    let all = problems(&format!(
+        "appenders:\n  f: {{ kind: file, path: \"{}/$ENV{{LOG4RS_APPENDERS_TEST_UNSET}}/x.log\" }}\n",
+        scratch.path().display()
+    ));
     assert_has(
         &all,
         "appender \"f\": field \"path\": environment variable LOG4RS_APPENDERS_TEST_UNSET is not set",
+    );
+    assert!(
+        std::fs::read_dir(scratch.path()).unwrap().next().is_none(),
+        "the appender with the unexpanded path was not built (no folder named $ENV{{..}})"
     );
 }
 

@@ -58,8 +58,10 @@ pub fn load_config_str(yaml: &str, source_name: &str) -> Result<LoadedConfig, Co
         document = Value::Mapping(Mapping::new());
     }
     let mut problems = Problems::default();
+    let mut unexpanded = Vec::new();
     expand_tree(&mut document, &mut Vec::new(), &mut |path, var| {
         let (place, field) = place_of(path);
+        unexpanded.push(place.clone());
         problems.add(
             &place,
             format!("field {field:?}: environment variable {var} is not set (set it, or remove $ENV{{{var}}})"),
@@ -75,6 +77,7 @@ pub fn load_config_str(yaml: &str, source_name: &str) -> Result<LoadedConfig, Co
     let loader = Loader {
         deserializers: crate::deserializers(),
         problems,
+        unexpanded,
     };
     loader.load(top, source_name)
 }
@@ -108,6 +111,9 @@ const LEVELS: &str = "off, error, warn, info, debug, trace";
 struct Loader {
     deserializers: Deserializers,
     problems: Problems,
+    /// Places with an unset `$ENV{..}`: not built, so nothing acts on an unexpanded value (such
+    /// as a file appender creating a folder literally named `$ENV{LOGS}`).
+    unexpanded: Vec<Place>,
 }
 
 impl Loader {
@@ -273,6 +279,9 @@ impl Loader {
             return None;
         }
         let filters = self.filters(place, map.remove("filters"));
+        if self.unexpanded.contains(place) {
+            return None;
+        }
         if crate::is_our_appender_kind(&kind) {
             map.insert(
                 Value::String(APPENDER_NAME_KEY.into()),
