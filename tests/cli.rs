@@ -434,6 +434,7 @@ fn send_test_does_not_claim_event_log_delivery_off_windows() {
     );
 }
 
+#[cfg(feature = "smtp")]
 fn smtp_config(dir: &Path, port: u16) -> String {
     let log = dir.join("main.log");
     file_config(

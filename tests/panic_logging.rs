@@ -111,7 +111,9 @@ fn panic_in_a_named_thread() {
         .ok();
 }
 
+#[cfg(all(feature = "smtp", feature = "debug-smtp"))]
 const CHILD_SMTP_PORT: &str = "LOG4RS_APPENDERS_PANIC_TEST_SMTP_PORT";
+#[cfg(all(feature = "smtp", feature = "debug-smtp"))]
 const SMTP_TEST_NAME: &str =
     "a_panic_is_mailed_before_the_process_aborts_even_inside_a_batch_window";
 
