@@ -765,6 +765,64 @@ fn tls_verifies_the_server_certificate() {
     assert!(r.lines().iter().all(|l| !l.msg.contains("must not arrive")));
 }
 
+/// rustls logs its handshake at debug level through `log`, so under a debug root logger the TLS
+/// worker logs into the very appender it serves. `flush` must not hold the appender while it
+/// waits for that worker, or each waits for the other until the flush gives up. The logger is
+/// global, so the logging side runs in a child process (`tls_debug_logging_child`).
+#[cfg(unix)]
+#[test]
+fn flush_completes_while_the_tls_worker_logs_into_its_own_appender() {
+    let Some(r) = Rsyslog::start() else { return };
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "tls_debug_logging_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(
+            "LOG4RS_APPENDERS_SYSLOG_CHILD",
+            format!("{} {}", r.tls_port, r.path("ca.pem").display()),
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && text.contains("flushed"),
+        "{text}"
+    );
+    assert!(!text.contains("flush gave up"), "{text}");
+    assert_eq!(r.wait_for("through a debug root logger", 1).len(), 1);
+}
+
+/// The child side of the test above; does nothing on its own.
+#[cfg(unix)]
+#[test]
+fn tls_debug_logging_child() {
+    let Ok(arg) = std::env::var("LOG4RS_APPENDERS_SYSLOG_CHILD") else {
+        return;
+    };
+    let (port, ca) = arg.split_once(' ').unwrap();
+    let appender = appender_to(&format!("tls://127.0.0.1:{port}"))
+        .name("tls-debug")
+        .root_certificate(ca)
+        .build()
+        .unwrap();
+    let config = log4rs::Config::builder()
+        .appender(log4rs::config::Appender::builder().build("tls", Box::new(appender)))
+        .build(
+            log4rs::config::Root::builder()
+                .appender("tls")
+                .build(log::LevelFilter::Debug),
+        )
+        .unwrap();
+    let handle = log4rs_appenders::init_config(config).unwrap();
+    log::info!(target: "app", "through a debug root logger");
+    handle.flush();
+    println!("flushed");
+}
+
 /// Collects what the appenders report (shared by the tests; filter by appender name).
 #[cfg(unix)]
 fn capture_errors() -> &'static Mutex<Vec<String>> {

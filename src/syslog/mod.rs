@@ -290,11 +290,16 @@ impl Append for SyslogAppender {
     }
 
     fn flush(&self) {
-        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let done = match &inner.transport {
-            Transport::Stream(s) => s.flush(FLUSH_TIMEOUT),
-            Transport::Datagram(d) => d.flush(FLUSH_TIMEOUT),
+        // Waits without holding the appender: the worker may log into this very appender while
+        // it works (rustls logs its handshakes at debug level), and that `append` needs `inner`.
+        let worker = {
+            let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            match &inner.transport {
+                Transport::Stream(s) => Some(s.worker()),
+                Transport::Datagram(d) => d.worker(),
+            }
         };
+        let done = worker.is_none_or(|w| w.flush(FLUSH_TIMEOUT));
         if !done {
             report_error(&anyhow::anyhow!(
                 "appender \"{}\": flush gave up after {FLUSH_TIMEOUT:?}; records still queued \

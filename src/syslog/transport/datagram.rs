@@ -217,7 +217,7 @@ pub(crate) struct DatagramTransport {
     /// Records handed to the spill worker and not yet sent by it. While above zero, new records
     /// go to the worker too, so they stay in order.
     in_flight: Arc<AtomicI64>,
-    spill: Option<Worker<Vec<u8>>>,
+    spill: Option<Arc<Worker<Vec<u8>>>>,
     spill_config: SpillConfig,
 }
 
@@ -283,13 +283,13 @@ impl DatagramTransport {
                 stalled: false,
             };
             let thread = format!("syslog-{}", c.name);
-            self.spill = Some(Worker::spawn(
+            self.spill = Some(Arc::new(Worker::spawn(
                 &thread,
                 c.capacity,
                 c.on_full,
                 Duration::from_secs(5),
                 sink,
-            )?);
+            )?));
         }
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         let queued = self.spill.as_ref().is_some_and(|w| w.send(msg.to_vec()));
@@ -299,9 +299,9 @@ impl DatagramTransport {
         Ok(())
     }
 
-    /// Waits until the spill worker has sent what it holds.
-    pub(crate) fn flush(&self, timeout: Duration) -> bool {
-        self.spill.as_ref().is_none_or(|w| w.flush(timeout))
+    /// The spill worker, if one was started: flushing it waits until it has sent what it holds.
+    pub(crate) fn worker(&self) -> Option<Arc<Worker<Vec<u8>>>> {
+        self.spill.clone()
     }
 }
 

@@ -139,7 +139,7 @@ impl Connection {
 /// The queueing side, owned by the appender.
 #[derive(Debug)]
 pub(crate) struct StreamTransport {
-    worker: Worker<Vec<u8>>,
+    worker: Arc<Worker<Vec<u8>>>,
     framing: Framing,
     max_message_size: usize,
 }
@@ -188,7 +188,7 @@ impl StreamTransport {
             sink,
         )?;
         Ok(StreamTransport {
-            worker,
+            worker: Arc::new(worker),
             framing: c.framing,
             max_message_size: c.max_message_size,
         })
@@ -200,8 +200,9 @@ impl StreamTransport {
         self.worker.send(frame(self.framing, msg))
     }
 
-    pub(crate) fn flush(&self, timeout: Duration) -> bool {
-        self.worker.flush(timeout)
+    /// The worker: flushing it waits until what was queued is written.
+    pub(crate) fn worker(&self) -> Arc<Worker<Vec<u8>>> {
+        self.worker.clone()
     }
 }
 
