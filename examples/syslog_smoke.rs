@@ -13,7 +13,9 @@
 //!
 //! Every appender gets the same records: facility `local3`, app name `syslog-smoke`, one record
 //! per level (error, warn, info, debug), one with a key-value, one with non-ASCII text and one
-//! with a newline.
+//! with a newline; then, after a flush and half a second (in which the test's TCP and TLS
+//! receivers close the connection), two more, which the appender must send on a new
+//! connection.
 
 use std::process::ExitCode;
 
@@ -93,8 +95,12 @@ fn run() -> anyhow::Result<()> {
     log::debug!(target: "smoke", "smoke debug: cache warmed");
     log::info!(target: "smoke", "smoke newline: first line\nsecond line");
     handle.flush();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    log::info!(target: "smoke", "smoke reconnect: 1");
+    log::info!(target: "smoke", "smoke reconnect: 2");
+    handle.flush();
     drop(handle);
     let _ = std::fs::remove_dir_all(&dir);
-    println!("logged 5 records to {}", addresses.join(" "));
+    println!("logged 7 records to {}", addresses.join(" "));
     Ok(())
 }

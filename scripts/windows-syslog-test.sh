@@ -2,7 +2,8 @@
 # The syslog appender on Windows, for real: cross-builds examples/syslog_smoke.rs for
 # x86_64-pc-windows-gnu, runs it under wine against receivers on the Linux side
 # (scripts/windows/syslog_receiver.py: UDP, TCP and TLS on 127.0.0.1), and checks that every
-# record arrived once, as RFC 5424 with the right PRI, header and text; and that the program
+# record arrived once, as RFC 5424 with the right PRI, header and text (also after the TCP and TLS
+# receivers closed the connection: the appender must notice and reconnect); and that the program
 # reports the Windows defaults (udp://127.0.0.1:514) and refuses unix: addresses clearly. Then
 # runs the crate's syslog unit tests and the portable part of tests/syslog.rs (independent
 # parsers over UDP, config errors) built for Windows, under wine.
@@ -52,8 +53,8 @@ contains() { grep -qF -- "$2" "$1"; }
 run_dir="$work/run"
 rm -rf "$run_dir"
 mkdir -p "$run_dir"
-# 5 records per listener; the receiver stops once it has them (or after 60 s).
-python3 scripts/windows/syslog_receiver.py serve "$run_dir" 5 60 \
+# 7 records per listener; the receiver stops once it has them (or after 60 s).
+python3 scripts/windows/syslog_receiver.py serve "$run_dir" 7 60 \
     "$pki/server.pem" "$pki/server.key" &
 receiver=$!
 for _ in $(seq 100); do

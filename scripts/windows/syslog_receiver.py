@@ -4,9 +4,10 @@ they received. Independent of the crate: the checks parse RFC 5424 with their ow
 
   syslog_receiver.py serve DIR EXPECTED TIMEOUT [CERT KEY]
       Listens on 127.0.0.1 for UDP, TCP (RFC 6587 octet counting) and, given CERT and KEY,
-      TLS; writes "UDP TCP TLS" ports to DIR/ports (TLS 0 without a certificate). Stops once
-      each listener has EXPECTED messages (plus a short grace to catch duplicates), or after
-      TIMEOUT seconds; writes DIR/received.json.
+      TLS; writes "UDP TCP TLS" ports to DIR/ports (TLS 0 without a certificate). Closes each
+      TCP and TLS connection after CLOSE_AFTER messages, so the sender has to notice and
+      reconnect. Stops once each listener has EXPECTED messages (plus a short grace to catch
+      duplicates), or after TIMEOUT seconds; writes DIR/received.json.
   syslog_receiver.py check DIR PID [HOSTNAME]
       Checks DIR/received.json against what examples/syslog_smoke.rs sends (PID is the pid it
       printed; HOSTNAME, if given, the host name expected in the header). Prints PASS/FAIL per
@@ -25,10 +26,12 @@ import threading
 import time
 
 GRACE = 0.5
+CLOSE_AFTER = 5
 
 
 def serve(directory, expected, timeout, cert=None, key=None):
     got = {"udp": [], "tcp": [], "tls": []}
+    connections = {"tcp": 0, "tls": 0}
     errors = []
     lock = threading.Lock()
     deadline = time.monotonic() + timeout
@@ -68,7 +71,8 @@ def serve(directory, expected, timeout, cert=None, key=None):
     def read_frames(conn, via):
         conn.settimeout(0.1)
         buf = b""
-        while not stop.is_set():
+        count = 0
+        while not stop.is_set() and count < CLOSE_AFTER:
             try:
                 data = conn.recv(65536)
             except (socket.timeout, ssl.SSLWantReadError):
@@ -92,6 +96,7 @@ def serve(directory, expected, timeout, cert=None, key=None):
                 if len(buf) < m.end() + n:
                     break
                 add(via, buf[m.end():m.end() + n])
+                count += 1
                 buf = buf[m.end() + n:]
         conn.close()
 
@@ -109,6 +114,8 @@ def serve(directory, expected, timeout, cert=None, key=None):
                     with lock:
                         errors.append(f"tls handshake: {e}")
                     continue
+            with lock:
+                connections[via] += 1
             threading.Thread(target=read_frames, args=(conn, via), daemon=True).start()
 
     threads = [threading.Thread(target=udp_loop, daemon=True),
@@ -136,6 +143,7 @@ def serve(directory, expected, timeout, cert=None, key=None):
     with lock:
         out = {v: [base64.b64encode(m).decode() for m in got[v]] for v in vias}
         out["errors"] = errors
+        out["connections"] = connections
     with open(os.path.join(directory, "received.json"), "w") as f:
         json.dump(out, f)
 
@@ -153,6 +161,9 @@ EXPECTED = [
     (6, b"-", BOM + "smoke info: user café logged in".encode()),
     (7, b"-", b"smoke debug: cache warmed"),
     (6, b"-", b"smoke newline: first line#012second line"),
+    # After the receiver closed the TCP / TLS connection (CLOSE_AFTER = 5):
+    (6, b"-", b"smoke reconnect: 1"),
+    (6, b"-", b"smoke reconnect: 2"),
 ]
 
 
@@ -174,8 +185,18 @@ def check(directory, pid, hostname=None):
     now = datetime.datetime.now(datetime.timezone.utc)
     for via in [v for v in ("udp", "tcp", "tls") if v in received]:
         msgs = [base64.b64decode(m) for m in received[via]]
+        if via in received.get("connections", {}):
+            # Plain TCP has no acknowledgements: after the close the appender reports, as a
+            # warning record of its own before the rest, that the last records may be lost.
+            notice = msgs[CLOSE_AFTER] if len(msgs) > CLOSE_AFTER else b""
+            m = RFC5424.match(notice)
+            result(bool(m) and int(m.group(1)) == LOCAL3 * 8 + 4
+                   and b"the server closed the connection; up to 5 records" in m.group(8),
+                   f"{via}: after the close, a warning says up to {CLOSE_AFTER} records may be "
+                   "lost", repr(notice))
+            del msgs[CLOSE_AFTER:CLOSE_AFTER + 1]
         result(len(msgs) == len(EXPECTED),
-               f"{via}: {len(EXPECTED)} records arrived, each once (got {len(msgs)})",
+               f"{via}: the {len(EXPECTED)} records arrived, each once (got {len(msgs)})",
                "\n     ".join(repr(m) for m in msgs))
         parsed = [RFC5424.match(m) for m in msgs]
         result(all(parsed) and msgs, f"{via}: every message is RFC 5424",
@@ -184,8 +205,12 @@ def check(directory, pid, hostname=None):
             continue
         pris = [int(p.group(1)) for p in parsed]
         want = [LOCAL3 * 8 + sev for sev, _, _ in EXPECTED]
-        result(pris == want, f"{via}: PRI is local3*8+severity (155 156 158 159 158), in order",
-               f"got {pris}")
+        result(pris == want, f"{via}: PRI is local3*8+severity (155 156 158 159 158 158 158), in "
+               "order", f"got {pris}")
+        if via in received.get("connections", {}):
+            n = received["connections"][via]
+            result(n == 2, f"{via}: the appender saw the receiver close the connection after "
+                   f"{CLOSE_AFTER} records and sent the rest on a new one ({n} connections)")
         texts = [(p.group(7), p.group(8)) for p in parsed]
         want_texts = [(sd, msg) for _, sd, msg in EXPECTED]
         result(texts == want_texts,
