@@ -328,6 +328,14 @@ fn on_windows_unix_addresses_are_refused_and_the_default_is_udp_to_this_machine(
     assert!(default.contains(r#"Udp("127.0.0.1", 514)"#), "{default}");
 }
 
+#[test]
+fn the_windows_config_example_loads_on_every_platform() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config-examples/syslog-windows.yaml");
+    let config =
+        log4rs::config::load_config_file(&path, log4rs_appenders::deserializers()).unwrap();
+    assert_eq!(config.appenders().len(), 2);
+}
+
 #[cfg(unix)]
 #[test]
 fn the_config_example_loads_with_no_daemon_running() {
