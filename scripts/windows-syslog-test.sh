@@ -61,6 +61,11 @@ for _ in $(seq 100); do
     [ -f "$run_dir/ports" ] && break
     sleep 0.05
 done
+if [ ! -f "$run_dir/ports" ]; then
+    echo "FAIL the receivers did not start (scripts/windows/syslog_receiver.py)"
+    kill "$receiver" 2>/dev/null || true
+    exit 1
+fi
 read -r udp_port tcp_port tls_port <"$run_dir/ports"
 
 echo "== running syslog_smoke.exe under wine (udp $udp_port, tcp $tcp_port, tls $tls_port)"
