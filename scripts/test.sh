@@ -14,7 +14,7 @@ done
 export LOG4RS_APPENDERS_REQUIRE_PEERS=1
 cargo test --all-features
 
-for extra in scripts/windows-eventlog-test.sh; do
+for extra in scripts/windows-eventlog-test.sh scripts/windows-syslog-test.sh; do
   if [ -e "$extra" ]; then
     echo "==> $extra"
     bash "$extra"

@@ -12,18 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for tool in cargo wine x86_64-w64-mingw32-gcc python3; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "windows-eventlog-test: $tool is missing; run scripts/install/windows.sh" >&2
-        exit 1
-    fi
-done
-
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-exe_dir="$target_dir/x86_64-pc-windows-gnu/debug/examples"
-work="$target_dir/eventlog-wine"
-mkdir -p "$work"
+. scripts/windows/wine-env.sh
+wine_env_init eventlog-wine
 
 echo "== cargo check --target x86_64-pc-windows-gnu --all-features --all-targets"
 windows_check_ok=1
@@ -37,26 +27,6 @@ echo "== building examples/eventlog_smoke.rs for x86_64-pc-windows-gnu"
 cargo build --quiet --target x86_64-pc-windows-gnu --no-default-features --features eventlog \
     --example eventlog_smoke
 exe="$exe_dir/eventlog_smoke.exe"
-
-# Rust's std needs bcryptprimitives.dll!ProcessPrng, which wine 8.0 lacks: a stand-in next to
-# the program (see scripts/windows/bcryptprimitives.c).
-shim="$exe_dir/bcryptprimitives.dll"
-if [ ! -f "$shim" ] || [ scripts/windows/bcryptprimitives.c -nt "$shim" ]; then
-    x86_64-w64-mingw32-gcc -O2 -shared -o "$shim" scripts/windows/bcryptprimitives.c \
-        scripts/windows/bcryptprimitives.def -ladvapi32
-fi
-
-export WINEPREFIX="${LOG4RS_APPENDERS_WINEPREFIX:-$target_dir/wine-prefix}"
-export WINEARCH=win64
-export WINEDLLOVERRIDES="mscoree,mshtml=" # no Mono/Gecko install prompts: faster first start
-export WINEDEBUG=-all
-if [ ! -d "$WINEPREFIX" ]; then
-    echo "== creating the wine prefix $WINEPREFIX (first run only)"
-    start=$(date +%s.%N)
-    wineboot --init >/dev/null 2>&1 || true
-    wineserver --wait
-    echo "   wine prefix created in $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
-fi
 
 passed=0
 failed=0

@@ -91,7 +91,7 @@ mod panic;
 pub mod report;
 #[cfg(feature = "smtp")]
 pub mod smtp;
-#[cfg(all(feature = "syslog", unix))]
+#[cfg(feature = "syslog")]
 pub mod syslog;
 pub mod worker;
 
@@ -112,7 +112,7 @@ pub fn deserializers() -> log4rs::config::Deserializers {
     d.insert("rotating_file", file::RotatingFileAppenderDeserializer);
     #[cfg(feature = "smtp")]
     d.insert("smtp", smtp::SmtpAppenderDeserializer);
-    #[cfg(all(feature = "syslog", unix))]
+    #[cfg(feature = "syslog")]
     d.insert("syslog", syslog::SyslogAppenderDeserializer);
     #[cfg(feature = "eventlog")]
     d.insert("windows_event_log", eventlog::WindowsEventLogDeserializer);
@@ -123,7 +123,7 @@ pub fn deserializers() -> log4rs::config::Deserializers {
 const OUR_APPENDER_KINDS: &[(&str, &str, bool)] = &[
     ("rotating_file", "", true),
     ("smtp", "smtp", cfg!(feature = "smtp")),
-    ("syslog", "syslog", cfg!(all(feature = "syslog", unix))),
+    ("syslog", "syslog", cfg!(feature = "syslog")),
     ("windows_event_log", "eventlog", cfg!(feature = "eventlog")),
 ];
 

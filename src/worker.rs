@@ -22,7 +22,9 @@ pub enum OnFull {
     #[default]
     Drop,
     /// Wait for room in the queue (back-pressure): nothing is lost, but a stalled peer can slow
-    /// the application down.
+    /// the application down. (Except on the worker's own thread, which drops and counts: a
+    /// record its sink logs into the appender that feeds it, as rustls's debug records do,
+    /// would otherwise wait for itself forever.)
     Block,
 }
 
@@ -61,6 +63,7 @@ pub struct Worker<T: Send + 'static> {
     on_full: OnFull,
     dropped: Arc<AtomicU64>,
     thread: Option<JoinHandle<()>>,
+    thread_id: std::thread::ThreadId,
     shutdown_timeout: Duration,
 }
 
@@ -95,23 +98,27 @@ impl<T: Send + 'static> Worker<T> {
             sender: Some(sender),
             on_full,
             dropped,
+            thread_id: thread.thread().id(),
             thread: Some(thread),
             shutdown_timeout,
         })
     }
 
     /// Queues an item. With [`OnFull::Drop`] it never waits; returns false if the item was
-    /// dropped (queue full, or the worker is gone).
+    /// dropped (queue full, or the worker is gone). With [`OnFull::Block`] it waits for room,
+    /// except on the worker's own thread.
     pub fn send(&self, item: T) -> bool {
         let Some(sender) = &self.sender else {
             return false;
         };
-        let sent = match self.on_full {
-            OnFull::Block => sender.send(Message::Item(item)).is_ok(),
-            OnFull::Drop => match sender.try_send(Message::Item(item)) {
+        let block = self.on_full == OnFull::Block && std::thread::current().id() != self.thread_id;
+        let sent = if block {
+            sender.send(Message::Item(item)).is_ok()
+        } else {
+            match sender.try_send(Message::Item(item)) {
                 Ok(()) => true,
                 Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => false,
-            },
+            }
         };
         if !sent {
             self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -248,6 +255,54 @@ mod tests {
         assert!(w.flush(Duration::from_secs(5)));
         assert_eq!(*seen.lock().unwrap(), (0..1000).collect::<Vec<_>>());
         assert_eq!(dropped.load(Ordering::Relaxed), 0);
+    }
+
+    /// A sink that, handling its first item, queues `extra` more to its own worker (as a sink
+    /// whose library logs into the appender that feeds it does).
+    struct Feedback {
+        worker: Arc<Mutex<Option<Arc<Worker<u32>>>>>,
+        extra: u32,
+        dropped: Arc<AtomicU64>,
+    }
+    impl Sink for Feedback {
+        type Item = u32;
+        fn handle(&mut self, batch: &mut Vec<u32>) {
+            let worker = self.worker.lock().unwrap().clone();
+            if let (Some(w), true) = (worker, batch.contains(&0)) {
+                for i in 1..=self.extra {
+                    w.send(i);
+                }
+            }
+        }
+        fn dropped(&mut self, count: u64) {
+            self.dropped.fetch_add(count, Ordering::Relaxed);
+        }
+        fn flush(&mut self, _deadline: Instant) {}
+    }
+
+    #[test]
+    fn block_never_waits_on_the_workers_own_thread() {
+        let slot = Arc::new(Mutex::new(None));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let sink = Feedback {
+            worker: slot.clone(),
+            extra: 5,
+            dropped: dropped.clone(),
+        };
+        let w =
+            Arc::new(Worker::spawn("t", 2, OnFull::Block, Duration::from_secs(5), sink).unwrap());
+        *slot.lock().unwrap() = Some(w.clone());
+        assert!(w.send(0));
+        // Waiting for room there would never end: the worker would wait for itself.
+        assert!(w.flush(Duration::from_secs(5)), "the worker is stuck");
+        // A second flush: the drops are handed to the sink before the items queued after them.
+        assert!(w.flush(Duration::from_secs(5)));
+        assert_eq!(
+            dropped.load(Ordering::Relaxed),
+            3,
+            "5 queued to a queue of 2"
+        );
+        slot.lock().unwrap().take();
     }
 
     #[test]

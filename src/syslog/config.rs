@@ -126,6 +126,8 @@ impl SyslogAppenderBuilder {
 
     /// Where to send: `unix:/dev/log` (default; datagram, or stream if the socket is one),
     /// `unix-dgram:/path`, `unix-stream:/path`, `udp://host:514`, `tcp://host:601`,
+    /// `tls://host:6514`. On Windows only the last three exist, and the default is
+    /// `udp://127.0.0.1:514` (Python's `SysLogHandler` default).
     /// `tls://host:6514`.
     pub fn address(mut self, address: impl Into<String>) -> Self {
         self.address = address.into();
@@ -409,6 +411,7 @@ fn default_app_name() -> String {
 }
 
 /// This host's name (`gethostname(2)`).
+#[cfg(unix)]
 fn local_hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it or
@@ -419,4 +422,29 @@ fn local_hostname() -> String {
     }
     let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
     String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+/// This host's DNS name (`GetComputerNameExW(ComputerNameDnsHostname)`, what `hostname` prints),
+/// not the upper-case NetBIOS name in `COMPUTERNAME`.
+#[cfg(windows)]
+fn local_hostname() -> String {
+    use windows_sys::Win32::System::SystemInformation::{
+        ComputerNameDnsHostname, GetComputerNameExW,
+    };
+    let mut buf = [0u16; 256];
+    let mut len = buf.len() as u32;
+    // SAFETY: `len` is the buffer's size in UTF-16 units; on success it holds the name's length
+    // (without the NUL), which is within the buffer.
+    let ok = unsafe { GetComputerNameExW(ComputerNameDnsHostname, buf.as_mut_ptr(), &mut len) };
+    if ok == 0 {
+        return std::env::var("COMPUTERNAME").unwrap_or_default();
+    }
+    String::from_utf16_lossy(&buf[..(len as usize).min(buf.len())])
+}
+
+/// This host's name, where neither `gethostname(2)` nor Windows' call is available: none (the
+/// HOSTNAME is then the NILVALUE `-`, or set `hostname`).
+#[cfg(not(any(unix, windows)))]
+fn local_hostname() -> String {
+    String::new()
 }

@@ -5,7 +5,7 @@
 //! appenders:
 //!   syslog:
 //!     kind: syslog
-//!     address: tcp://logs.example.com:601   # default unix:/dev/log
+//!     address: tcp://logs.example.com:601   # default unix:/dev/log (Windows: udp://127.0.0.1:514)
 //!     format: rfc5424                       # default: rfc5424 over the network, rfc3164 on unix
 //!     facility: local0
 //!     app_name: microblog
@@ -31,6 +31,12 @@
 //! - Datagrams (UDP, unix) are sent on the logging thread without waiting and cut at
 //!   `max_message_size` (default 2048 over UDP) at a UTF-8 boundary. Streams (TCP, TLS, unix
 //!   stream) are written by a worker thread; see [`transport`](self#transports).
+//!
+//! # Windows
+//! UDP, TCP and TLS work the same on Windows. There are no unix sockets there: a `unix:`,
+//! `unix-dgram:` or `unix-stream:` address is refused when the appender is built, and the
+//! default address is `udp://127.0.0.1:514`, as Python's `SysLogHandler` (`('localhost', 514)`
+//! over UDP). The default HOSTNAME is the machine's DNS host name.
 //!
 //! # Transports
 //! TCP, TLS and unix stream sockets belong to a worker thread: `append` only queues. Records
@@ -119,7 +125,9 @@ impl std::fmt::Debug for SyslogAppender {
 }
 
 impl SyslogAppender {
-    /// A builder with the defaults: `unix:/dev/log`, RFC 5424, facility `user`.
+    /// A builder with the defaults: address `unix:/dev/log` (on Windows `udp://127.0.0.1:514`,
+    /// as Python's `SysLogHandler`), facility `user`, RFC 5424 over the network and RFC 3164 on
+    /// a unix socket.
     pub fn builder() -> SyslogAppenderBuilder {
         SyslogAppenderBuilder::default()
     }
@@ -131,12 +139,18 @@ impl SyslogAppender {
                 settings.max_message_size,
                 spill_config(&settings),
             )),
+            #[cfg(unix)]
             Address::Unix(path) | Address::UnixDgram(path) => {
                 Transport::Datagram(DatagramTransport::new(
                     DgramTarget::unix(path.clone()),
                     settings.max_message_size,
                     spill_config(&settings),
                 ))
+            }
+            // `Address::parse` refuses these without unix sockets; never reached.
+            #[cfg(not(unix))]
+            Address::Unix(_) | Address::UnixDgram(_) => {
+                anyhow::bail!("field \"address\": {}", transport::NO_UNIX_SOCKETS)
             }
             Address::Tcp(..) | Address::Tls(..) | Address::UnixStream(_) => {
                 Transport::Stream(stream_transport(&settings)?)
@@ -201,8 +215,16 @@ fn stream_transport(s: &Settings) -> std::io::Result<StreamTransport> {
                 Framing::OctetCounting,
             )
         }
+        #[cfg(unix)]
         Address::Unix(path) | Address::UnixStream(path) | Address::UnixDgram(path) => {
             (Connector::Unix { path: path.clone() }, Framing::Newline)
+        }
+        #[cfg(not(unix))]
+        Address::Unix(_) | Address::UnixStream(_) | Address::UnixDgram(_) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                transport::NO_UNIX_SOCKETS,
+            ));
         }
         Address::Udp(..) => return Err(std::io::Error::other("UDP is not a stream")),
     };
@@ -268,11 +290,16 @@ impl Append for SyslogAppender {
     }
 
     fn flush(&self) {
-        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let done = match &inner.transport {
-            Transport::Stream(s) => s.flush(FLUSH_TIMEOUT),
-            Transport::Datagram(d) => d.flush(FLUSH_TIMEOUT),
+        // Waits without holding the appender: the worker may log into this very appender while
+        // it works (rustls logs its handshakes at debug level), and that `append` needs `inner`.
+        let worker = {
+            let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            match &inner.transport {
+                Transport::Stream(s) => Some(s.worker()),
+                Transport::Datagram(d) => d.worker(),
+            }
         };
+        let done = worker.is_none_or(|w| w.flush(FLUSH_TIMEOUT));
         if !done {
             report_error(&anyhow::anyhow!(
                 "appender \"{}\": flush gave up after {FLUSH_TIMEOUT:?}; records still queued \

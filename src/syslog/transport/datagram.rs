@@ -1,11 +1,15 @@
 //! UDP and unix datagram sockets, sent on the logging thread without waiting; a full receive
 //! queue spills records to a worker that waits for room (order kept, nothing dropped unless the
-//! worker's own bounded queue overflows, which is counted and reported).
+//! worker's own bounded queue overflows, which is counted and reported). Unix datagram sockets
+//! exist only on unix (`#[cfg(unix)]`); UDP works everywhere.
 
 use std::io;
 use std::net::{ToSocketAddrs, UdpSocket};
+#[cfg(unix)]
 use std::os::fd::AsRawFd;
+#[cfg(unix)]
 use std::os::unix::net::UnixDatagram;
+#[cfg(unix)]
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -16,7 +20,9 @@ use crate::worker::{OnFull, Sink, Worker};
 
 use super::super::facility::Severity;
 use super::super::format::{Formatter, Scratch};
-use super::{truncate_utf8, wait_writable};
+use super::truncate_utf8;
+#[cfg(unix)]
+use super::wait_writable;
 
 /// One datagram socket and how to (re)open it.
 #[derive(Debug)]
@@ -27,6 +33,7 @@ pub(crate) enum DgramTarget {
         socket: Option<UdpSocket>,
         retry_at: Option<Instant>,
     },
+    #[cfg(unix)]
     Unix {
         path: PathBuf,
         socket: Option<UnixDatagram>,
@@ -39,6 +46,7 @@ pub(crate) enum SendError {
     /// The receiver's queue is full right now.
     WouldBlock,
     /// The unix socket is a stream socket (`EPROTOTYPE`): switch transports.
+    #[cfg_attr(not(unix), allow(dead_code))]
     IsStream,
     /// Anything else, with context.
     Failed(io::Error),
@@ -54,6 +62,7 @@ impl DgramTarget {
         }
     }
 
+    #[cfg(unix)]
     pub(crate) fn unix(path: PathBuf) -> Self {
         DgramTarget::Unix { path, socket: None }
     }
@@ -61,10 +70,39 @@ impl DgramTarget {
     fn describe(&self) -> String {
         match self {
             DgramTarget::Udp { host, port, .. } => format!("udp://{host}:{port}"),
+            #[cfg(unix)]
             DgramTarget::Unix { path, .. } => format!("unix:{}", path.display()),
         }
     }
 
+    /// A new, unopened target to the same place.
+    fn reopen(&self) -> Self {
+        match self {
+            DgramTarget::Udp { host, port, .. } => DgramTarget::udp(host.clone(), *port),
+            #[cfg(unix)]
+            DgramTarget::Unix { path, .. } => DgramTarget::unix(path.clone()),
+        }
+    }
+
+    /// Waits (at most `timeout`) until the socket may take a datagram again.
+    #[cfg(unix)]
+    fn wait_for_room(&self, timeout: Duration) {
+        match self.fd() {
+            Some(fd) => {
+                wait_writable(fd, timeout);
+            }
+            None => std::thread::sleep(Duration::from_millis(1)),
+        }
+    }
+
+    /// Waits (at most `timeout`) until the socket may take a datagram again. Only a UDP socket
+    /// whose send buffer is full gets here on Windows, which is rare: it is tried again in 1 ms.
+    #[cfg(not(unix))]
+    fn wait_for_room(&self, timeout: Duration) {
+        std::thread::sleep(timeout.min(Duration::from_millis(1)));
+    }
+
+    #[cfg(unix)]
     fn fd(&self) -> Option<std::os::fd::RawFd> {
         match self {
             DgramTarget::Udp { socket, .. } => socket.as_ref().map(|s| s.as_raw_fd()),
@@ -100,6 +138,7 @@ impl DgramTarget {
                 }
                 socket.as_ref().map(|s| s.send(msg).map(drop))
             }
+            #[cfg(unix)]
             DgramTarget::Unix { path, socket } => {
                 let attempt = |socket: &mut Option<UnixDatagram>| {
                     if socket.is_none() {
@@ -127,8 +166,10 @@ impl DgramTarget {
         match result {
             None | Some(Ok(())) => Ok(()),
             Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => Err(SendError::WouldBlock),
+            #[cfg(unix)]
             Some(Err(e)) if e.raw_os_error() == Some(libc::EPROTOTYPE) => Err(SendError::IsStream),
             Some(Err(e)) => {
+                #[cfg(unix)]
                 if let DgramTarget::Unix { socket, .. } = self {
                     if is_gone(&e) {
                         *socket = None;
@@ -143,6 +184,7 @@ impl DgramTarget {
     }
 }
 
+#[cfg(unix)]
 fn is_gone(e: &io::Error) -> bool {
     matches!(
         e.raw_os_error(),
@@ -175,7 +217,7 @@ pub(crate) struct DatagramTransport {
     /// Records handed to the spill worker and not yet sent by it. While above zero, new records
     /// go to the worker too, so they stay in order.
     in_flight: Arc<AtomicI64>,
-    spill: Option<Worker<Vec<u8>>>,
+    spill: Option<Arc<Worker<Vec<u8>>>>,
     spill_config: SpillConfig,
 }
 
@@ -228,10 +270,7 @@ impl DatagramTransport {
 
     fn spill(&mut self, msg: &[u8]) -> io::Result<()> {
         if self.spill.is_none() {
-            let target = match &self.target {
-                DgramTarget::Udp { host, port, .. } => DgramTarget::udp(host.clone(), *port),
-                DgramTarget::Unix { path, .. } => DgramTarget::unix(path.clone()),
-            };
+            let target = self.target.reopen();
             let c = &self.spill_config;
             let sink = SpillSink {
                 target,
@@ -244,13 +283,13 @@ impl DatagramTransport {
                 stalled: false,
             };
             let thread = format!("syslog-{}", c.name);
-            self.spill = Some(Worker::spawn(
+            self.spill = Some(Arc::new(Worker::spawn(
                 &thread,
                 c.capacity,
                 c.on_full,
                 Duration::from_secs(5),
                 sink,
-            )?);
+            )?));
         }
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         let queued = self.spill.as_ref().is_some_and(|w| w.send(msg.to_vec()));
@@ -260,9 +299,9 @@ impl DatagramTransport {
         Ok(())
     }
 
-    /// Waits until the spill worker has sent what it holds.
-    pub(crate) fn flush(&self, timeout: Duration) -> bool {
-        self.spill.as_ref().is_none_or(|w| w.flush(timeout))
+    /// The spill worker, if one was started: flushing it waits until it has sent what it holds.
+    pub(crate) fn worker(&self) -> Option<Arc<Worker<Vec<u8>>>> {
+        self.spill.clone()
     }
 }
 
@@ -302,12 +341,8 @@ impl SpillSink {
                     if left.is_zero() {
                         return false;
                     }
-                    match self.target.fd() {
-                        Some(fd) => {
-                            wait_writable(fd, left.min(Duration::from_millis(100)));
-                        }
-                        None => std::thread::sleep(Duration::from_millis(1)),
-                    }
+                    self.target
+                        .wait_for_room(left.min(Duration::from_millis(100)));
                 }
                 Err(SendError::IsStream) | Err(SendError::Failed(_)) => return false,
             }

@@ -6,6 +6,10 @@
 //!   room, and later records follow it there until it has caught up, so order is kept.
 //! - Streams (TCP, TLS, unix stream sockets) belong to a worker thread (see
 //!   [`crate::worker::Worker`]); the logging call only queues the framed message.
+//!
+//! On Windows there are no unix sockets: `unix:` addresses are refused when the appender is
+//! built, and the default address is `udp://127.0.0.1:514` (Python's `SysLogHandler` default,
+//! `('localhost', 514)` over UDP). The unix-only pieces below are behind `#[cfg(unix)]`.
 
 pub(crate) mod datagram;
 pub(crate) mod stream;
@@ -13,6 +17,7 @@ pub(crate) mod tls;
 
 use std::io;
 use std::path::PathBuf;
+#[cfg(unix)]
 use std::time::Duration;
 
 /// A parsed `address`.
@@ -33,10 +38,34 @@ pub(crate) enum Address {
 }
 
 /// The address used when the config gives none: the local syslog socket.
+#[cfg(unix)]
 pub(crate) const DEFAULT_ADDRESS: &str = "unix:/dev/log";
+/// The address used when the config gives none. Without unix sockets, UDP to this machine, as
+/// Python's `SysLogHandler` does (`('localhost', 514)`); `127.0.0.1` rather than `localhost`, so
+/// a receiver on IPv4 loopback gets the records even where `localhost` resolves to `::1` first.
+#[cfg(not(unix))]
+pub(crate) const DEFAULT_ADDRESS: &str = "udp://127.0.0.1:514";
+
+/// Why a `unix:` address cannot be used on this platform.
+#[cfg(not(unix))]
+pub(crate) const NO_UNIX_SOCKETS: &str = "unix sockets are not available on Windows (there is \
+     no local syslog socket); use udp://HOST:514, tcp://HOST:601 or tls://HOST:6514";
 
 impl Address {
     pub(crate) fn parse(s: &str) -> anyhow::Result<Address> {
+        let address = Address::parse_any(s)?;
+        #[cfg(not(unix))]
+        if matches!(
+            address,
+            Address::Unix(_) | Address::UnixDgram(_) | Address::UnixStream(_)
+        ) {
+            anyhow::bail!("field \"address\": {s:?}: {NO_UNIX_SOCKETS}");
+        }
+        Ok(address)
+    }
+
+    /// Parses every kind of address, whether this platform has it or not.
+    fn parse_any(s: &str) -> anyhow::Result<Address> {
         let hint = "expected unix:/dev/log, unix-dgram:/path, unix-stream:/path, \
                     udp://host:514, tcp://host:601 or tls://host:6514";
         let bad = |why: &str| anyhow::anyhow!("field \"address\": {s:?} {why}; {hint}");
@@ -104,6 +133,7 @@ fn unix_path(path: &str) -> Option<PathBuf> {
 }
 
 /// Waits until `fd` can be written to, at most `timeout`. True when it can.
+#[cfg(unix)]
 pub(crate) fn wait_writable(fd: std::os::fd::RawFd, timeout: Duration) -> bool {
     let mut pfd = libc::pollfd {
         fd,
@@ -120,6 +150,7 @@ pub(crate) fn wait_writable(fd: std::os::fd::RawFd, timeout: Duration) -> bool {
 /// never send on plain TCP or unix streams, so a readable socket means end of stream. Checked
 /// before each write so records are not written into a connection that is already gone (the
 /// kernel would accept the first write and the records would vanish).
+#[cfg(unix)]
 pub(crate) fn peer_closed(fd: std::os::fd::RawFd) -> bool {
     let mut byte = 0u8;
     // SAFETY: a one-byte buffer that outlives the call.
@@ -136,6 +167,21 @@ pub(crate) fn peer_closed(fd: std::os::fd::RawFd) -> bool {
         n if n > 0 => false,
         _ => io::Error::last_os_error().kind() != io::ErrorKind::WouldBlock,
     }
+}
+
+/// [`peer_closed`] for a TCP stream where `recv` has no `MSG_DONTWAIT` (Windows): the socket is
+/// made non-blocking for one peek, as `tls::peer_closed` does.
+#[cfg(not(unix))]
+pub(crate) fn tcp_peer_closed(s: &std::net::TcpStream) -> bool {
+    if s.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let closed = match s.peek(&mut [0u8; 1]) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() != io::ErrorKind::WouldBlock,
+    };
+    closed || s.set_nonblocking(false).is_err()
 }
 
 /// Cuts `msg` to at most `max` bytes, never inside a UTF-8 character.
@@ -158,11 +204,11 @@ mod tests {
     #[test]
     fn addresses_parse_with_default_ports() {
         assert_eq!(
-            Address::parse("unix:/dev/log").unwrap(),
+            Address::parse_any("unix:/dev/log").unwrap(),
             Address::Unix("/dev/log".into())
         );
         assert_eq!(
-            Address::parse("unix-stream:/run/s").unwrap(),
+            Address::parse_any("unix-stream:/run/s").unwrap(),
             Address::UnixStream("/run/s".into())
         );
         assert_eq!(
@@ -188,6 +234,34 @@ mod tests {
             let e = Address::parse(bad).unwrap_err().to_string();
             assert!(e.starts_with("field \"address\""), "{e}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unix_addresses_are_accepted_on_unix_and_the_default_is_the_local_socket() {
+        assert_eq!(
+            Address::parse("unix-dgram:/run/s").unwrap(),
+            Address::UnixDgram("/run/s".into())
+        );
+        assert_eq!(
+            Address::parse(DEFAULT_ADDRESS).unwrap(),
+            Address::Unix("/dev/log".into())
+        );
+    }
+
+    #[cfg(not(unix))]
+    #[test]
+    fn unix_addresses_are_refused_without_unix_sockets_and_the_default_is_udp_loopback() {
+        for a in ["unix:/dev/log", "unix-dgram:/run/s", "unix-stream:/run/s"] {
+            let e = Address::parse(a).unwrap_err().to_string();
+            assert!(e.starts_with("field \"address\""), "{e}");
+            assert!(e.contains("not available on Windows"), "{e}");
+            assert!(e.contains("udp://HOST:514"), "{e}");
+        }
+        assert_eq!(
+            Address::parse(DEFAULT_ADDRESS).unwrap(),
+            Address::Udp("127.0.0.1".into(), 514)
+        );
     }
 
     #[test]

@@ -3,13 +3,16 @@
 //! (records queued together go out in one write), reconnects with exponential backoff when the
 //! server goes away, and keeps records in a bounded buffer meanwhile. Records that do not fit are
 //! counted, and the count is reported (to stderr and as a syslog record of its own) once the
-//! connection is back.
+//! connection is back. Unix stream sockets exist only on unix (`#[cfg(unix)]`).
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+#[cfg(unix)]
 use std::os::fd::AsRawFd;
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
+#[cfg(unix)]
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -19,7 +22,9 @@ use crate::worker::{OnFull, Sink, Worker};
 
 use super::super::facility::Severity;
 use super::super::format::{Formatter, Scratch, push_decimal};
-use super::{peer_closed, tls, truncate_utf8};
+#[cfg(unix)]
+use super::peer_closed;
+use super::{tls, truncate_utf8};
 
 /// How messages are delimited on a stream (RFC 6587).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
@@ -45,6 +50,7 @@ pub(crate) enum Connector {
         port: u16,
         config: Arc<rustls::ClientConfig>,
     },
+    #[cfg(unix)]
     Unix {
         path: PathBuf,
     },
@@ -61,6 +67,7 @@ impl Connector {
         match self {
             Connector::Tcp { host, port } => format!("tcp://{host}:{port}"),
             Connector::Tls { host, port, .. } => format!("tls://{host}:{port}"),
+            #[cfg(unix)]
             Connector::Unix { path } => format!("unix-stream:{}", path.display()),
         }
     }
@@ -74,6 +81,7 @@ impl Connector {
                 let tcp = tcp_connect(host, *port, timeout)?;
                 tls::connect(config.clone(), host, tcp).map(|s| Connection::Tls(Box::new(s)))
             }
+            #[cfg(unix)]
             Connector::Unix { path } => {
                 let s = UnixStream::connect(path)?;
                 s.set_write_timeout(Some(timeout))?;
@@ -101,13 +109,18 @@ fn tcp_connect(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream
 enum Connection {
     Tcp(TcpStream),
     Tls(Box<tls::TlsStream>),
+    #[cfg(unix)]
     Unix(UnixStream),
 }
 
 impl Connection {
     fn peer_closed(&mut self) -> bool {
         match self {
+            #[cfg(unix)]
             Connection::Tcp(s) => peer_closed(s.as_raw_fd()),
+            #[cfg(not(unix))]
+            Connection::Tcp(s) => super::tcp_peer_closed(s),
+            #[cfg(unix)]
             Connection::Unix(s) => peer_closed(s.as_raw_fd()),
             Connection::Tls(s) => tls::peer_closed(s),
         }
@@ -116,6 +129,7 @@ impl Connection {
     fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
         match self {
             Connection::Tcp(s) => s.write_all(data),
+            #[cfg(unix)]
             Connection::Unix(s) => s.write_all(data),
             Connection::Tls(s) => s.write_all(data).and_then(|()| s.flush()),
         }
@@ -125,7 +139,7 @@ impl Connection {
 /// The queueing side, owned by the appender.
 #[derive(Debug)]
 pub(crate) struct StreamTransport {
-    worker: Worker<Vec<u8>>,
+    worker: Arc<Worker<Vec<u8>>>,
     framing: Framing,
     max_message_size: usize,
 }
@@ -174,7 +188,7 @@ impl StreamTransport {
             sink,
         )?;
         Ok(StreamTransport {
-            worker,
+            worker: Arc::new(worker),
             framing: c.framing,
             max_message_size: c.max_message_size,
         })
@@ -186,8 +200,9 @@ impl StreamTransport {
         self.worker.send(frame(self.framing, msg))
     }
 
-    pub(crate) fn flush(&self, timeout: Duration) -> bool {
-        self.worker.flush(timeout)
+    /// The worker: flushing it waits until what was queued is written.
+    pub(crate) fn worker(&self) -> Arc<Worker<Vec<u8>>> {
+        self.worker.clone()
     }
 }
 
