@@ -1,5 +1,6 @@
 //! The appender: encode outside the lock, then a short critical section that rotates when
-//! Python's rule says so and writes (or buffers) the record.
+//! Python's rule says so and writes (or buffers) the record. In the default (unbuffered) mode,
+//! records of threads logging at once share `write` calls (group commit, `super::group`).
 
 use std::cell::RefCell;
 use std::fmt;
