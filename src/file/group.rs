@@ -210,6 +210,15 @@ impl Lead<'_> {
 impl Drop for Lead<'_> {
     fn drop(&mut self) {
         if !self.ended {
+            // `write` panicked (it is written not to): whether the batch reached the file is
+            // unknown, so its records' `append`s say so rather than return Ok.
+            self.errors.clear();
+            for i in 0..=(self.last - self.first) as usize {
+                self.errors.push((
+                    i,
+                    anyhow::anyhow!("writing this record's batch panicked; it may be lost"),
+                ));
+            }
             let _ = self.end(None);
         }
     }
@@ -282,6 +291,24 @@ mod tests {
                 Ok(()) => assert_ne!(record, second),
             }
         }
+    }
+
+    #[test]
+    fn a_panic_while_writing_releases_the_queue_and_is_not_reported_as_written() {
+        let group = Arc::new(Group::default());
+        let panicked = {
+            let group = group.clone();
+            std::thread::spawn(move || {
+                let _ = group.commit(b"x\n", |_, _, _| panic!("test panic in write"));
+            })
+            .join()
+        };
+        assert!(panicked.is_err());
+        let mut written = Vec::new();
+        let result = group.commit(b"y\n", |bytes, _, _| written.extend_from_slice(bytes));
+        assert!(result.is_ok());
+        assert_eq!(written, b"y\n", "the next thread leads at once");
+        assert!(group.lock().errors.is_empty());
     }
 
     #[test]
