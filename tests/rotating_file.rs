@@ -847,6 +847,113 @@ fn child_abort(args: &[&str]) {
     std::process::abort(); // no flush, no drop
 }
 
+/// Threads logging `noise N` without pause until `stop`, so that records are written in
+/// batches that hold several threads' records.
+fn noisy_threads(
+    app: &Arc<RotatingFileAppender>,
+    count: usize,
+    stop: &Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<std::thread::JoinHandle<usize>> {
+    (0..count)
+        .map(|t| {
+            let (app, stop) = (app.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 500_000 {
+                    let _ = log(&*app, Level::Info, &format!("noise {t} {n}"));
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn with_other_threads_logging_every_record_is_in_the_file_when_append_returns() {
+    use std::io::Read as _;
+    const MARKS: usize = 3_000;
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("app.log");
+    let app = Arc::new(builder().max_bytes(0).build(&base).unwrap());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let noise = noisy_threads(&app, 3, &stop);
+    // A second descriptor of the file, read as far as it goes after each append returns.
+    let mut reader = std::fs::File::open(&base).unwrap();
+    let mut seen = Vec::new();
+    let mut from = 0;
+    for i in 0..MARKS {
+        let mark = format!("mark {i}\n");
+        info(&*app, mark.trim_end());
+        reader.read_to_end(&mut seen).unwrap();
+        let at = seen[from..]
+            .windows(mark.len())
+            .position(|w| w == mark.as_bytes())
+            .unwrap_or_else(|| panic!("append returned but {mark:?} is not in the file yet"));
+        from += at + mark.len();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let noise: Vec<usize> = noise.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(
+        noise.iter().all(|n| *n > 0),
+        "the other threads logged meanwhile: {noise:?}"
+    );
+    // And nothing was lost, duplicated or torn among the other threads' records.
+    let content = text(&base);
+    let mut next = vec![0usize; noise.len()];
+    for line in content.lines().filter(|l| !l.starts_with("mark ")) {
+        let (t, n) = line
+            .strip_prefix("noise ")
+            .and_then(|r| r.split_once(' '))
+            .and_then(|(t, n)| Some((t.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
+            .unwrap_or_else(|| panic!("torn or interleaved line: {line:?}"));
+        assert_eq!(n, next[t], "thread {t}: {line:?} out of order");
+        next[t] += 1;
+    }
+    assert_eq!(next, noise);
+    assert_eq!(
+        content.lines().filter(|l| l.starts_with("mark ")).count(),
+        MARKS
+    );
+}
+
+#[test]
+fn failures_while_threads_log_at_once_are_reported_once_and_every_lost_record_counted() {
+    const THREADS: usize = 4;
+    const PER_THREAD: usize = 2_000;
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("app.log");
+    std::os::unix::fs::symlink("/dev/full", &base).unwrap();
+    let app = Arc::new(builder().build(&base).unwrap());
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let app = app.clone();
+            std::thread::spawn(move || {
+                (0..PER_THREAD)
+                    .filter(|i| log(&*app, Level::Info, &format!("lost {t} {i}")).is_err())
+                    .count()
+            })
+        })
+        .collect();
+    let reported: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(
+        reported, 1,
+        "the failure streak is returned to one append only"
+    );
+    std::fs::remove_file(&base).unwrap();
+    info(&*app, "back");
+    let content = text(&base);
+    let lines: Vec<&str> = content.lines().collect();
+    assert_eq!(lines.len(), 2, "{content:?}");
+    assert_eq!(
+        lost_count(lines[0]),
+        (THREADS * PER_THREAD) as u64,
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[1], "back");
+}
+
 #[test]
 fn buffered_records_reach_the_file_within_flush_interval_without_more_records() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,6 @@
 //! The appender: encode outside the lock, then a short critical section that rotates when
-//! Python's rule says so and writes (or buffers) the record.
+//! Python's rule says so and writes (or buffers) the record. In the default (unbuffered) mode,
+//! records of threads logging at once share `write` calls (group commit, `super::group`).
 
 use std::cell::RefCell;
 use std::fmt;
@@ -14,6 +15,7 @@ use log4rs::append::Append;
 use log4rs::encode::Encode;
 
 use super::config::{Compression, DEFAULT_FORMAT, RotatingFileAppenderBuilder};
+use super::group::{Errors, Group};
 use super::lock::ProcessLock;
 use super::reopen::{FileId, ReopenCheck, moved_away};
 use super::rollover::{BackupNamer, rotate, should_roll};
@@ -55,6 +57,8 @@ struct Shared {
     rotation: Arc<Mutex<()>>,
     streak: FailureStreak,
     state: Mutex<State>,
+    /// Default mode: threads logging at once share `write` calls (see `group`).
+    group: Group,
     compressor: Option<Worker<()>>,
 }
 
@@ -181,6 +185,7 @@ impl RotatingFileAppender {
                 check: ReopenCheck::new(),
                 failure: String::new(),
             }),
+            group: Group::default(),
             compressor,
         });
         if !b.delay {
@@ -290,6 +295,11 @@ impl Shared {
 
     fn append_encoded(&self, record: &Record, bytes: &mut Vec<u8>) -> anyhow::Result<()> {
         self.encoder.encode(&mut VecWriter(bytes), record)?;
+        if self.buffer_capacity == 0 {
+            return self.group.commit(bytes, |bytes, lens, errors| {
+                self.write_batch(bytes, lens, errors)
+            });
+        }
         let mut state = self.lock_state();
         let result =
             self.with_process_lock(|| self.write_record(&mut state, bytes, record.level()));
@@ -304,6 +314,86 @@ impl Shared {
             }
         }
         Ok(())
+    }
+
+    /// Default mode: writes a batch of records (one or more threads' records, in order) with
+    /// as few `write` calls as rotation allows: one per stretch between two rotation points.
+    fn write_batch(&self, bytes: &[u8], lens: &[usize], errors: &mut Errors) {
+        let mut state = self.lock_state();
+        let mut rotated = false;
+        let locked = self.with_process_lock(|| {
+            let (mut next, mut offset) = (0, 0);
+            while next < lens.len() {
+                let first = next;
+                let written = self.write_chunk(
+                    &mut state,
+                    (bytes, lens),
+                    (&mut next, &mut offset),
+                    &mut rotated,
+                );
+                if let Err(e) = written {
+                    let lost = (next - first) as u64;
+                    if let Err(report) = self.failed(&mut state, e, lost) {
+                        errors.push((first, report));
+                    }
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = locked {
+            if let Err(report) = self.failed(&mut state, e, lens.len() as u64) {
+                errors.push((0, report));
+            }
+        }
+        drop(state);
+        if rotated {
+            if let Some(c) = &self.compressor {
+                c.send(());
+            }
+        }
+    }
+
+    /// Writes the batch's records from `*next` up to the next rotation point in one `write`,
+    /// rotating first if the first of them says so. Moves `*next` / `*offset` past the records
+    /// written, or past those lost when it fails (only the first when the file cannot be opened
+    /// or rotated, so that the next one tries again, as it would alone).
+    fn write_chunk(
+        &self,
+        state: &mut State,
+        (bytes, lens): (&[u8], &[usize]),
+        (next, offset): (&mut usize, &mut usize),
+        rotated: &mut bool,
+    ) -> io::Result<()> {
+        let (first, start) = (*next, *offset);
+        *next += 1;
+        *offset += lens[first];
+        self.make_current(state)?;
+        if self.streak.is_failing() {
+            *rotated |= self.write_lost_notice(state)?;
+        }
+        let open = self.current(state)?;
+        if open.regular
+            && should_roll(
+                open.size,
+                lens[first] as u64,
+                self.max_bytes,
+                self.backup_count,
+            )
+        {
+            self.roll(state)?;
+            *rotated = true;
+        }
+        let open = self.current(state)?;
+        let mut size = open.size + lens[first] as u64;
+        while let Some(&len) = lens.get(*next) {
+            if open.regular && should_roll(size, len as u64, self.max_bytes, self.backup_count) {
+                break;
+            }
+            size += len as u64;
+            *next += 1;
+            *offset += len;
+        }
+        write_or_undo(open, &bytes[start..*offset])
     }
 
     /// Counts the record (and anything buffered) as lost; the first failure of a streak is
@@ -547,5 +637,57 @@ impl Sink for FlushTimer {
 
     fn flush(&mut self, _deadline: Instant) {
         self.flush_now();
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn appender(path: &std::path::Path, max_bytes: u64) -> RotatingFileAppender {
+        RotatingFileAppender::builder()
+            .name("file")
+            .max_bytes(max_bytes)
+            .backup_count(3)
+            .encoder(Box::new(
+                crate::encode::PythonEncoder::new("%(message)s").unwrap(),
+            ))
+            .build(path)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_batch_is_split_where_pythons_rule_rotates_and_written_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("app.log");
+        let app = appender(&base, 25);
+        let mut errors = Errors::new();
+        // 10 + 10 = 20 < 25, then 20 + 10 >= 25: rotate before the third record.
+        app.shared.write_batch(
+            b"record 01\nrecord 02\nrecord 03\n",
+            &[10, 10, 10],
+            &mut errors,
+        );
+        assert!(errors.is_empty());
+        let backup = std::fs::read_to_string(dir.path().join("app.log.1")).unwrap();
+        assert_eq!(backup, "record 01\nrecord 02\n");
+        assert_eq!(std::fs::read_to_string(&base).unwrap(), "record 03\n");
+    }
+
+    #[test]
+    fn a_failed_batch_counts_each_of_its_records_and_reports_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("app.log");
+        std::os::unix::fs::symlink("/dev/full", &base).unwrap();
+        let app = appender(&base, 0);
+        let mut errors = Errors::new();
+        app.shared
+            .write_batch(b"a\nb\nc\n", &[2, 2, 2], &mut errors);
+        assert_eq!(errors.len(), 1, "one report for the streak");
+        assert_eq!(errors[0].0, 0, "returned to the first record's append");
+        assert_eq!(app.shared.streak.failures(), 3, "every record counted");
+        app.shared.write_batch(b"d\n", &[2], &mut errors);
+        assert_eq!(errors.len(), 1, "the streak goes on quietly");
+        assert_eq!(app.shared.streak.failures(), 4);
     }
 }

@@ -26,6 +26,7 @@
 
 mod appender;
 mod config;
+mod group;
 #[cfg(feature = "gzip")]
 mod gzip;
 mod lock;
