@@ -230,6 +230,15 @@ fn finish_number(out: &mut Vec<u8>, start: usize, prefix_len: usize, spec: &Spec
 
 /// An integer (`d i u o x X`; for `s r a` call with `Decimal` and no flags beyond width).
 pub(crate) fn write_int(out: &mut Vec<u8>, value: i128, spec: &Spec) {
+    // Plain `%d` (a line number, a count): no sign flag, width or precision to lay out.
+    let plain =
+        spec.width == 0 && spec.precision.is_none() && !spec.flags.plus && !spec.flags.space;
+    if plain && spec.conversion == Conversion::Decimal {
+        if let Ok(value) = i64::try_from(value) {
+            write_plain_decimal(out, value);
+            return;
+        }
+    }
     let start = out.len();
     let negative = value < 0;
     let magnitude = value.unsigned_abs();
@@ -248,6 +257,25 @@ pub(crate) fn write_int(out: &mut Vec<u8>, value: i128, spec: &Spec) {
     write_int_digits(out, start, prefix, digits, spec);
 }
 
+/// `value` in decimal, `-` first when negative.
+fn write_plain_decimal(out: &mut Vec<u8>, value: i64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut v = value.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
 /// The digits of `value` in `radix` (8, 10 or 16), at the end of `buf`. A plain loop: the
 /// `fmt` machinery costs several times more for the small numbers logs are full of.
 fn int_digits(value: u128, radix: u32, upper: bool, buf: &mut [u8; 128]) -> &[u8] {
@@ -255,6 +283,19 @@ fn int_digits(value: u128, radix: u32, upper: bool, buf: &mut [u8; 128]) -> &[u8
     const UPPER: &[u8; 16] = b"0123456789ABCDEF";
     let table = if upper { UPPER } else { LOWER };
     let mut i = buf.len();
+    if radix == 10 {
+        if let Ok(mut v) = u64::try_from(value) {
+            // A constant divisor: a multiplication instead of a division per digit.
+            loop {
+                i -= 1;
+                buf[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+                if v == 0 {
+                    return &buf[i..];
+                }
+            }
+        }
+    }
     if let Ok(mut v) = u64::try_from(value) {
         let radix = u64::from(radix);
         loop {

@@ -151,7 +151,7 @@ impl RecordEnv<'_> {
     pub fn created(&self) -> f64 {
         let ns = i128::from(self.created_secs) * 1_000_000_000 + i128::from(self.created_nanos);
         // Both conversions round correctly; the i64 one is much cheaper.
-        i64::try_from(ns).map_or(ns as f64, |ns| ns as f64) / 1e9
+        i64::try_from(ns).map_or_else(|_| i128_to_f64(ns), |ns| ns as f64) / 1e9
     }
 
     /// `msecs` as Python computes it: whole milliseconds, as a float.
@@ -439,9 +439,25 @@ impl DateFormat {
     }
 }
 
+/// `value as f64`, kept out of line: inlined, LLVM hoists this libcall (`__floattidf`) out of
+/// the segment loop and runs it for every record whether a float is rendered or not.
+#[inline(never)]
+fn i128_to_f64(value: i128) -> f64 {
+    value as f64
+}
+
 /// The text written since `start` as a `s`, `r` or `a` conversion; a numeric conversion (only
 /// reachable for key-values holding text) shows the text padded to the width.
+#[inline]
 fn finish_written_text(out: &mut Vec<u8>, start: usize, spec: &Spec) {
+    // Plain `%(x)s`, by far the most common field: nothing to cut, pad or escape.
+    if spec.conversion == Conversion::Str && spec.width == 0 && spec.precision.is_none() {
+        return;
+    }
+    finish_formatted_text(out, start, spec);
+}
+
+fn finish_formatted_text(out: &mut Vec<u8>, start: usize, spec: &Spec) {
     match spec.conversion {
         Conversion::Str => finish_text(out, start, spec),
         Conversion::Repr | Conversion::Ascii => {
@@ -476,7 +492,7 @@ fn integer(out: &mut Vec<u8>, value: i128, spec: &Spec) {
             finish_text(out, start, spec);
         }
         Conversion::Char => write_char_code(out, value, spec),
-        c if c.is_float() => write_float(out, value as f64, spec),
+        c if c.is_float() => write_float(out, i128_to_f64(value), spec),
         _ => write_int(out, value, spec),
     }
 }
