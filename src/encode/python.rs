@@ -540,6 +540,10 @@ fn key_value(out: &mut Vec<u8>, value: &Value, spec: &Spec) {
 /// error under `error` or `err`.
 fn append_error_chain(record: &Record, out: &mut Vec<u8>) {
     let key_values = record.key_values();
+    // Most records carry no key-values: one call instead of a lookup per key.
+    if key_values.count() == 0 {
+        return;
+    }
     for key in ["error", "err"] {
         let Some(value) = key_values.get(Key::from_str(key)) else {
             continue;
