@@ -4,8 +4,10 @@
 //!
 //! See [`PythonEncoder`] for the attributes and where they differ from Python's.
 
+use std::cell::RefCell;
 use std::fmt::{self, Write as _};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::format::{Fixed, Item, Numeric, StrftimeItems};
@@ -105,6 +107,9 @@ pub struct PythonEncoder {
     /// Whether a record's `error` / `err` chain follows the formatted line.
     error_chain: bool,
     asctime: Mutex<AsctimeCache>,
+    /// Names this encoder's `asctime` text in the per-thread copy ([`THREAD_ASCTIME`]); a new
+    /// one whenever the cache is new (built, cloned, `datefmt` changed).
+    asctime_id: u64,
 }
 
 /// The `asctime` layout, parsed once.
@@ -119,6 +124,33 @@ struct DateFormat {
 struct AsctimeCache {
     second: Option<i64>,
     text: String,
+}
+
+impl AsctimeCache {
+    /// An empty cache and a fresh id for it.
+    fn fresh() -> (Mutex<AsctimeCache>, u64) {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let cache = AsctimeCache {
+            second: None,
+            text: String::new(),
+        };
+        (Mutex::new(cache), NEXT_ID.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// A thread's copy of the `asctime` text it used last: (encoder's `asctime_id`, second, text).
+/// Threads logging at once then read their own copy instead of taking the encoder's lock on
+/// every record; the lock is taken once a second per thread, or when encoders alternate.
+struct ThreadAsctime {
+    id: u64,
+    second: i64,
+    text: String,
+}
+
+thread_local! {
+    static THREAD_ASCTIME: RefCell<ThreadAsctime> = const {
+        RefCell::new(ThreadAsctime { id: 0, second: 0, text: String::new() })
+    };
 }
 
 /// A malformed format string or unknown attribute, found when the encoder is built.
@@ -204,6 +236,7 @@ impl PythonEncoder {
             attributes().any(|a| matches!(a, Attribute::Thread | Attribute::ThreadName));
         let needs_process = attributes().any(|a| *a == Attribute::Process);
         logging_start_ns();
+        let (asctime, asctime_id) = AsctimeCache::fresh();
         Ok(PythonEncoder {
             format: format.to_owned(),
             segments,
@@ -212,10 +245,8 @@ impl PythonEncoder {
             needs_thread,
             needs_process,
             error_chain: true,
-            asctime: Mutex::new(AsctimeCache {
-                second: None,
-                text: String::new(),
-            }),
+            asctime,
+            asctime_id,
         })
     }
 
@@ -245,10 +276,7 @@ impl PythonEncoder {
     /// default.
     pub fn datefmt(mut self, datefmt: &str) -> Result<Self, FormatError> {
         self.date = DateFormat::parse(Some(datefmt).filter(|d| !d.is_empty()))?;
-        self.asctime = Mutex::new(AsctimeCache {
-            second: None,
-            text: String::new(),
-        });
+        (self.asctime, self.asctime_id) = AsctimeCache::fresh();
         Ok(self)
     }
 
@@ -370,24 +398,28 @@ impl PythonEncoder {
         }
     }
 
-    /// `asctime`: the second's text from the cache (strftime only when the second changes),
-    /// then `,mmm` for the default layout.
+    /// `asctime`: the second's text from this thread's copy, else from the shared cache
+    /// (strftime only when the second changes), then `,mmm` for the default layout.
     fn write_asctime(&self, env: &RecordEnv, out: &mut Vec<u8>) {
-        {
-            let mut cache = self.asctime.lock().unwrap_or_else(PoisonError::into_inner);
-            if cache.second != Some(env.created_secs) {
-                cache.text.clear();
-                match Local.timestamp_opt(env.created_secs, 0) {
-                    LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
-                        let _ = t
-                            .format_with_items(self.date.items.iter())
-                            .write_to(&mut cache.text);
-                    }
-                    LocalResult::None => cache.text.push_str("(time out of range)"),
+        let from_thread_copy = THREAD_ASCTIME
+            .try_with(|cell| {
+                let Ok(mut copy) = cell.try_borrow_mut() else {
+                    return false;
+                };
+                if copy.id != self.asctime_id || copy.second != env.created_secs {
+                    let cache = self.cached_second(env.created_secs);
+                    copy.text.clear();
+                    copy.text.push_str(&cache.text);
+                    copy.second = env.created_secs;
+                    copy.id = self.asctime_id;
                 }
-                cache.second = Some(env.created_secs);
-            }
-            out.extend_from_slice(cache.text.as_bytes());
+                out.extend_from_slice(copy.text.as_bytes());
+                true
+            })
+            .unwrap_or(false);
+        if !from_thread_copy {
+            // The thread is exiting (or re-entered this): straight from the shared cache.
+            out.extend_from_slice(self.cached_second(env.created_secs).text.as_bytes());
         }
         if self.date.text.is_none() {
             let ms = (env.created_nanos / 1_000_000).min(999);
@@ -398,6 +430,24 @@ impl PythonEncoder {
                 b'0' + (ms % 10) as u8,
             ]);
         }
+    }
+
+    /// The shared cache, holding the text of `second` (strftime only when the second changed).
+    fn cached_second(&self, second: i64) -> MutexGuard<'_, AsctimeCache> {
+        let mut cache = self.asctime.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.second != Some(second) {
+            cache.text.clear();
+            match Local.timestamp_opt(second, 0) {
+                LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
+                    let _ = t
+                        .format_with_items(self.date.items.iter())
+                        .write_to(&mut cache.text);
+                }
+                LocalResult::None => cache.text.push_str("(time out of range)"),
+            }
+            cache.second = Some(second);
+        }
+        cache
     }
 }
 
@@ -577,6 +627,7 @@ impl Spec {
 
 impl Clone for PythonEncoder {
     fn clone(&self) -> Self {
+        let (asctime, asctime_id) = AsctimeCache::fresh();
         PythonEncoder {
             format: self.format.clone(),
             segments: self.segments.clone(),
@@ -585,10 +636,8 @@ impl Clone for PythonEncoder {
             needs_thread: self.needs_thread,
             needs_process: self.needs_process,
             error_chain: self.error_chain,
-            asctime: Mutex::new(AsctimeCache {
-                second: None,
-                text: String::new(),
-            }),
+            asctime,
+            asctime_id,
         }
     }
 }
@@ -792,6 +841,30 @@ mod tests {
         assert!(asctime.ends_with(",896"), "{asctime}");
         // Python: 1700000000896123456 / 1e9 == 1700000000.8961234
         assert_eq!(rest, "896.0|1700000000.8961234");
+    }
+
+    #[test]
+    fn encoders_alternating_on_one_thread_each_render_their_own_datefmt() {
+        let record = Record::builder().args(format_args!("m")).build();
+        let iso = PythonEncoder::new("%(asctime)s").unwrap();
+        let dmy = PythonEncoder::new("%(asctime)s")
+            .unwrap()
+            .datefmt("%d/%m/%Y")
+            .unwrap();
+        for _ in 0..3 {
+            let a = iso.format_to_string(&record);
+            let b = dmy.format_to_string(&record);
+            assert_eq!(a.len(), "2023-11-14 22:13:20,896".len(), "{a}");
+            assert_eq!(a.as_bytes()[4], b'-', "{a}");
+            assert_eq!(b.len(), "14/11/2023".len(), "{b}");
+            assert_eq!(b.as_bytes()[2], b'/', "{b}");
+        }
+        // Changing the datefmt of an encoder already used on this thread shows the new one.
+        let changed = iso.datefmt("%d/%m/%Y").unwrap();
+        let c = changed.format_to_string(&record);
+        assert_eq!(c.as_bytes()[2], b'/', "{c}");
+        let cloned = changed.clone().format_to_string(&record);
+        assert_eq!(cloned.as_bytes()[2], b'/', "{cloned}");
     }
 
     #[test]
