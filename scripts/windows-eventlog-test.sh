@@ -37,17 +37,6 @@ else
     echo "FAIL the crate does not build for Windows with --all-features (output above)"
     failed=1
 fi
-check() { # check DESCRIPTION COMMAND...
-    local what=$1
-    shift
-    if "$@"; then
-        echo "PASS $what"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $what"
-        failed=$((failed + 1))
-    fi
-}
 run() { # run NAME ARGS...: runs the program, output in $work/NAME.{out,err}
     local name=$1
     shift

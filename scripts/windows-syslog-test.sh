@@ -37,17 +37,6 @@ fi
 
 passed=0
 failed=0
-check() { # check DESCRIPTION COMMAND...
-    local what=$1
-    shift
-    if "$@"; then
-        echo "PASS $what"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $what"
-        failed=$((failed + 1))
-    fi
-}
 contains() { grep -qF -- "$2" "$1"; }
 
 run_dir="$work/run"

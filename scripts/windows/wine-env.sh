@@ -50,3 +50,16 @@ wine_env_init() {
         echo "   wine prefix created in $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
     fi
 }
+
+# Runs COMMAND as one named check and counts it in the caller's `passed` / `failed`.
+check() { # check DESCRIPTION COMMAND...
+    local what=$1
+    shift
+    if "$@"; then
+        echo "PASS $what"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $what"
+        failed=$((failed + 1))
+    fi
+}
