@@ -50,6 +50,8 @@ struct Shared {
     names: BackupNamer,
     max_bytes: u64,
     backup_count: u32,
+    /// `mode:` for the log files this appender creates.
+    mode: Option<u32>,
     buffer_capacity: usize,
     encoder: Box<dyn Encode>,
     process_lock: Option<ProcessLock>,
@@ -113,6 +115,8 @@ impl RotatingFileAppender {
     }
 
     pub(crate) fn from_builder(b: RotatingFileAppenderBuilder, path: PathBuf) -> io::Result<Self> {
+        b.check()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let label = if b.name.is_empty() {
             format!("rotating_file {}", path.display())
         } else {
@@ -173,6 +177,7 @@ impl RotatingFileAppender {
             names,
             max_bytes: b.max_bytes,
             backup_count: b.backup_count,
+            mode: b.mode,
             buffer_capacity: b.buffer,
             encoder,
             process_lock,
@@ -555,7 +560,7 @@ impl Shared {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
-        let file = OpenOptions::new().append(true).create(true).open(path)?;
+        let file = open_for_append(path, self.mode)?;
         let meta = file.metadata()?;
         state.file = Some(OpenFile {
             id: FileId::of(&meta),
@@ -572,6 +577,41 @@ impl Shared {
         rotate(&self.names, self.backup_count)?;
         self.open(state)
     }
+}
+
+/// Opens the log file for appending, creating it if needed. A file this call creates gets `mode`
+/// exactly when one is configured (set after creation, so the umask does not reduce it); without
+/// one the umask decides, as in Python. An existing file keeps its mode.
+#[cfg(unix)]
+fn open_for_append(path: &std::path::Path, mode: Option<u32>) -> io::Result<File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let Some(mode) = mode else {
+        return OpenOptions::new().append(true).create(true).open(path);
+    };
+    match OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+    {
+        Ok(file) => {
+            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+            Ok(file)
+        }
+        // Removed again in between: created with `mode` less the umask, never wider.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(mode)
+            .open(path),
+        Err(e) => Err(e),
+    }
+}
+
+/// Opens the log file for appending, creating it if needed (`mode` has no meaning on Windows).
+#[cfg(not(unix))]
+fn open_for_append(path: &std::path::Path, _mode: Option<u32>) -> io::Result<File> {
+    OpenOptions::new().append(true).create(true).open(path)
 }
 
 /// Writes `bytes` at the end of the file. If the write fails part-way (disk full), the partial

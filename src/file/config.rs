@@ -45,6 +45,8 @@ pub(crate) struct Config {
     #[serde(default)]
     pub(crate) flush_interval: Option<HumanDuration>,
     #[serde(default)]
+    pub(crate) mode: Option<FileMode>,
+    #[serde(default)]
     pub(crate) encoder: Option<EncoderConfig>,
     /// log4rs's own `rolling_file` field; accepted only to reject it with a pointer to ours.
     #[serde(default)]
@@ -60,6 +62,37 @@ fn default_max_bytes() -> ByteSize {
 fn default_backup_count() -> u32 {
     DEFAULT_BACKUP_COUNT
 }
+
+/// `mode:` in YAML: permission bits as an octal string, `"0640"` (YAML reads an unquoted `0640`
+/// as that string too; a number such as `640` is refused as ambiguous).
+pub(crate) struct FileMode(pub(crate) u32);
+
+impl<'de> Deserialize<'de> for FileMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let quote = "write it as an octal string such as \"0640\" (owner read-write, group \
+                     read)";
+        match serde_value::Value::deserialize(d)? {
+            serde_value::Value::String(s) => {
+                let digits = s.strip_prefix("0o").unwrap_or(&s);
+                let valid = (3..=4).contains(&digits.len())
+                    && digits.bytes().all(|b| (b'0'..=b'7').contains(&b));
+                match u32::from_str_radix(digits, 8) {
+                    Ok(mode) if valid => Ok(FileMode(mode)),
+                    _ => Err(D::Error::custom(format!(
+                        "{s:?} is not an octal file mode; {quote}"
+                    ))),
+                }
+            }
+            // `640` or `0o640` arrive as numbers: 640 would be a decimal mistake.
+            _ => Err(D::Error::custom(format!("expected a string; {quote}"))),
+        }
+    }
+}
+
+/// The largest `backup_count` accepted: 10,000 backups (of 10 MiB each by default, 100 GiB).
+/// Rotation visits only the backups that exist, so the limit guards against a typo, not a cost.
+pub const MAX_BACKUP_COUNT: u32 = 10_000;
 
 /// `max_bytes` when not given: 10 MiB.
 pub const DEFAULT_MAX_BYTES: u64 = 10 << 20;
@@ -118,6 +151,7 @@ pub struct RotatingFileAppenderBuilder {
     pub(crate) multiprocess: bool,
     pub(crate) buffer: usize,
     pub(crate) flush_interval: Duration,
+    pub(crate) mode: Option<u32>,
     pub(crate) encoder: Option<Box<dyn Encode>>,
 }
 
@@ -132,6 +166,7 @@ impl Default for RotatingFileAppenderBuilder {
             multiprocess: false,
             buffer: 0,
             flush_interval: DEFAULT_FLUSH_INTERVAL,
+            mode: None,
             encoder: None,
         }
     }
@@ -194,10 +229,38 @@ impl RotatingFileAppenderBuilder {
         self
     }
 
+    /// Permission bits of the log file when this appender creates it (at start or after a
+    /// rotation), e.g. `0o640`, set exactly (the umask does not reduce them; logrotate's
+    /// `create` mode). Default: none, the file gets `0o666` less the umask, as in Python. An
+    /// existing file keeps its mode, and every backup keeps the mode of the file it came from,
+    /// compressed or not. At most `0o7777`. Ignored on Windows.
+    pub fn mode(mut self, mode: u32) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
     /// The encoder (default: [`crate::encode::PythonEncoder`] with [`DEFAULT_FORMAT`]).
     pub fn encoder(mut self, encoder: Box<dyn Encode>) -> Self {
         self.encoder = Some(encoder);
         self
+    }
+
+    /// Refuses what cannot work, naming the field, before anything is created: YAML and code
+    /// get the same words.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if self.backup_count > MAX_BACKUP_COUNT {
+            return Err(format!(
+                "field \"backup_count\": {} is more than {MAX_BACKUP_COUNT}, the most backups \
+                 this appender keeps; use a larger max_bytes for more history",
+                self.backup_count
+            ));
+        }
+        if let Some(mode) = self.mode.filter(|m| *m > 0o7777) {
+            return Err(format!(
+                "field \"mode\": {mode:#o} is not a file mode (at most 0o7777); use e.g. 0o640"
+            ));
+        }
+        Ok(())
     }
 
     /// Builds the appender writing to `path` (parent folders are created).

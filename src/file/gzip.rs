@@ -5,6 +5,12 @@
 //! renames the temporary file to `app.log.N.gz` (N = wherever the backup has moved to meanwhile,
 //! found by inode) and removes the plain file. A crash at any point leaves either the plain
 //! backup or the finished `.gz`, never neither; leftovers are finished at the next start.
+//!
+//! Only regular files this appender could have written are compressed: a backup name that holds
+//! a symbolic link, a FIFO, a device or a file of another owner is refused (reported once, left
+//! as it is), and the backup is opened without following links (`O_NOFOLLOW`), so a link planted
+//! in the log folder cannot make the compressor read a file and publish it. The `.gz` gets the
+//! permission bits of the file it came from (a `chmod 600` log stays 0600 through compression).
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter};
@@ -17,7 +23,7 @@ use flate2::write::GzEncoder;
 
 use super::lock::ProcessLock;
 use super::reopen::FileId;
-use super::rollover::{BackupNamer, remove_if_exists};
+use super::rollover::{BackupNamer, existing_backups, remove_if_exists};
 use crate::report::{FailureStreak, report_error};
 use crate::worker::{OnFull, Sink, Worker};
 
@@ -45,6 +51,7 @@ pub(crate) fn spawn(
         process_lock,
         streak: FailureStreak::default(),
         temp_counter: 0,
+        refused: Vec::new(),
     };
     let worker = Worker::spawn(
         "log4rs-gzip",
@@ -65,6 +72,19 @@ struct Compressor {
     process_lock: Option<ProcessLock>,
     streak: FailureStreak,
     temp_counter: u64,
+    /// Backups that are not ours to read (see the module docs), already reported.
+    refused: Vec<Refused>,
+}
+
+/// A refused backup: by identity on unix (it keeps it when rotation renames it), by path
+/// elsewhere (where every identity compares equal).
+#[derive(PartialEq)]
+struct Refused(FileId, Option<PathBuf>);
+
+impl Refused {
+    fn of(id: FileId, path: &Path) -> Self {
+        Refused(id, (!cfg!(unix)).then(|| path.to_path_buf()))
+    }
 }
 
 impl Sink for Compressor {
@@ -72,23 +92,18 @@ impl Sink for Compressor {
 
     fn handle(&mut self, _batch: &mut Vec<()>) {
         self.remove_stale_temps();
-        // Bounded: each round removes one plain backup or stops.
-        for _ in 0..(2 * self.backup_count as usize + 2) {
+        // Bounded: each round removes or refuses one plain backup, or stops.
+        let rounds = match existing_backups(&self.names) {
+            Ok(found) => 2 * found.iter().filter(|b| b.plain).count() + 2,
+            Err(e) => return self.failed(&e),
+        };
+        for _ in 0..rounds {
             match self.compress_one() {
                 Ok(true) => {
                     self.streak.recovered();
                 }
                 Ok(false) => break,
-                Err(e) => {
-                    if self.streak.failed() {
-                        report_error(&anyhow::anyhow!(
-                            "appender \"{}\": cannot compress a backup of {} (it stays uncompressed; retried at the next rotation): {e}",
-                            self.name,
-                            self.names.base().display()
-                        ));
-                    }
-                    break;
-                }
+                Err(e) => return self.failed(&e),
             }
         }
     }
@@ -100,15 +115,56 @@ impl Sink for Compressor {
 }
 
 impl Compressor {
+    fn failed(&self, e: &io::Error) {
+        if self.streak.failed() {
+            report_error(&anyhow::anyhow!(
+                "appender \"{}\": cannot compress a backup of {} (it stays uncompressed; retried at the next rotation): {e}",
+                self.name,
+                self.names.base().display()
+            ));
+        }
+    }
+
+    /// The next plain backup to compress (index, identity, permission bits), refusing and
+    /// reporting on the way any that is not a regular file of ours.
+    fn next_plain_backup(&mut self) -> io::Result<Option<(u32, FileId, u32)>> {
+        for backup in existing_backups(&self.names)? {
+            if !backup.plain || backup.index > self.backup_count {
+                continue;
+            }
+            let path = self.names.plain(backup.index);
+            // Not `metadata`: that would follow a link.
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let refused = Refused::of(FileId::of(&meta), &path);
+            if self.refused.contains(&refused) {
+                continue;
+            }
+            if let Some(why) = not_ours(&meta) {
+                report_error(&anyhow::anyhow!(
+                    "appender \"{}\": will not compress {}: {why}; only regular files this \
+                     appender wrote are compressed (it is left as it is; remove it if it is \
+                     not yours)",
+                    self.name,
+                    path.display()
+                ));
+                self.refused.push(refused);
+                continue;
+            }
+            return Ok(Some((backup.index, FileId::of(&meta), permissions(&meta))));
+        }
+        Ok(None)
+    }
+
     /// Compresses one plain backup; false when there was none left.
     fn compress_one(&mut self) -> io::Result<bool> {
-        let Some((index, id)) = (1..=self.backup_count).find_map(|i| {
-            let meta = std::fs::metadata(self.names.plain(i)).ok()?;
-            meta.is_file().then(|| (i, FileId::of(&meta)))
-        }) else {
+        let Some((index, id, mode)) = self.next_plain_backup()? else {
             return Ok(false);
         };
-        if self.names.gzipped(index).exists() {
+        let gz_done = std::fs::symlink_metadata(self.names.gzipped(index))
+            .is_ok_and(|m| not_ours(&m).is_none());
+        if gz_done {
             // A crash between renaming the .gz into place and removing the plain copy.
             return self.commit(id, None).map(|_| true);
         }
@@ -118,11 +174,15 @@ impl Compressor {
             std::process::id(),
             self.temp_counter
         ));
-        let result = compress_file(&self.names.plain(index), &temp);
+        let result = compress_file(&self.names.plain(index), id, mode, &temp);
         if let Err(e) = result {
             let _ = std::fs::remove_file(&temp);
-            // The backup moved or was deleted while we read it: not an error, look again.
-            if e.kind() == io::ErrorKind::NotFound {
+            // The backup moved or was deleted (or replaced) while we read it: not an error,
+            // look again.
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::Interrupted
+            ) {
                 return Ok(true);
             }
             return Err(e);
@@ -139,8 +199,14 @@ impl Compressor {
             None => None,
         };
         let _in_process = self.rotation.lock().unwrap_or_else(|p| p.into_inner());
-        let found = (1..=self.backup_count)
-            .find(|i| std::fs::metadata(self.names.plain(*i)).is_ok_and(|m| FileId::of(&m) == id));
+        let found = existing_backups(&self.names)?
+            .into_iter()
+            .filter(|b| b.plain && b.index <= self.backup_count)
+            .map(|b| b.index)
+            .find(|i| {
+                std::fs::symlink_metadata(self.names.plain(*i))
+                    .is_ok_and(|m| m.is_file() && FileId::of(&m) == id)
+            });
         match (found, temp) {
             (Some(i), Some(temp)) => {
                 std::fs::rename(temp, self.names.gzipped(i))?;
@@ -184,9 +250,92 @@ impl Compressor {
     }
 }
 
-fn compress_file(source: &Path, temp: &PathBuf) -> io::Result<()> {
-    let mut input = BufReader::with_capacity(64 * 1024, File::open(source)?);
-    let output = File::create(temp)?;
+/// Why a plain backup is not ours to compress, if it is not: anything but a regular file
+/// (`meta` from `symlink_metadata`, so a link is seen as a link), or a file of another owner.
+fn not_ours(meta: &std::fs::Metadata) -> Option<String> {
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        return Some("it is a symbolic link".to_owned());
+    }
+    if !kind.is_file() {
+        return Some("it is not a regular file".to_owned());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let me = rustix::process::geteuid().as_raw();
+        if meta.uid() != me {
+            return Some(format!(
+                "it belongs to user id {}, not to this process (user id {me})",
+                meta.uid()
+            ));
+        }
+    }
+    None
+}
+
+/// The permission bits the `.gz` copies from its source (unix; elsewhere unused).
+fn permissions(meta: &std::fs::Metadata) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.permissions().mode() & 0o7777
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        0
+    }
+}
+
+/// Opens the backup for reading without following a link (and without blocking on a FIFO put
+/// there meanwhile), and checks it is still the regular file `id` that was looked at.
+fn open_backup(source: &Path, id: FileId) -> io::Result<File> {
+    #[cfg(unix)]
+    let file = {
+        use rustix::fs::OFlags;
+        use std::os::unix::fs::OpenOptionsExt;
+        File::options()
+            .read(true)
+            .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32)
+            .open(source)?
+    };
+    #[cfg(not(unix))]
+    let file = File::open(source)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() || FileId::of(&meta) != id {
+        // Replaced between the look and the open: the caller looks again.
+        return Err(io::Error::new(
+            io::ErrorKind::Interrupted,
+            "the backup was replaced while it was opened",
+        ));
+    }
+    Ok(file)
+}
+
+/// Creates the temporary `.gz` (never through an existing name or link), readable by the
+/// owner only until it gets the source's permission bits `mode`.
+fn create_temp(temp: &Path, mode: u32) -> io::Result<File> {
+    let mut options = File::options();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(temp)?;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = mode;
+        options.open(temp)
+    }
+}
+
+fn compress_file(source: &Path, id: FileId, mode: u32, temp: &Path) -> io::Result<()> {
+    let mut input = BufReader::with_capacity(64 * 1024, open_backup(source, id)?);
+    let output = create_temp(temp, mode)?;
     let mut encoder = GzEncoder::new(
         BufWriter::with_capacity(64 * 1024, output),
         Compression::default(),

@@ -13,7 +13,12 @@
 //!     multiprocess: false           # true: several processes share the file (advisory lock)
 //!     buffer: 0                     # e.g. 64 KiB: buffer writes (see below)
 //!     flush_interval: 1 second      # buffered mode: longest a record waits
+//!     mode: "0640"                  # optional: mode of the log file it creates (default: umask)
 //! ```
+//!
+//! `backup_count` is at most [`MAX_BACKUP_COUNT`] (10,000); rotation looks only at the backups
+//! that exist. Every backup keeps the permission bits of the file it came from, compressed or
+//! not; `mode` sets them exactly for the log files this appender creates.
 //!
 //! `kind: rotating_file` is this crate's; log4rs's own `kind: rolling_file`
 //! (`RollingFileAppender` with `policy:`) stays available under its name. A `policy:` field
@@ -36,7 +41,7 @@ mod rollover;
 pub use appender::RotatingFileAppender;
 pub use config::{
     Compression, DEFAULT_BACKUP_COUNT, DEFAULT_FLUSH_INTERVAL, DEFAULT_FORMAT, DEFAULT_MAX_BYTES,
-    RotatingFileAppenderBuilder,
+    MAX_BACKUP_COUNT, RotatingFileAppenderBuilder,
 };
 
 use log4rs::append::Append;
@@ -99,11 +104,15 @@ impl Deserialize for RotatingFileAppenderDeserializer {
             }
             builder = builder.flush_interval(interval.0);
         }
+        if let Some(mode) = c.mode {
+            builder = builder.mode(mode.0);
+        }
         if let Some(encoder) = c.encoder {
             let encoder =
                 crate::encode::build_encoder(Some(encoder), deserializers, unreachable_default)?;
             builder = builder.encoder(encoder);
         }
+        builder.check().map_err(|e| anyhow::anyhow!("{e}"))?;
         let path = config::expand_env(&c.path);
         builder
             .build(&path)

@@ -54,20 +54,22 @@ impl BackupNamer {
 /// for `i` from `backup_count - 1` down to 1, if backup `i` exists, backup `i + 1` is removed
 /// and `i` renamed to `i + 1`; then `.1` is removed and the log file renamed to `.1`. A backup
 /// present in both forms (plain and `.gz`) moves as one. The caller reopens the log file.
+///
+/// Only the backups that exist are visited (one listing of the folder), so the cost does not
+/// depend on `backup_count`.
 pub(crate) fn rotate(names: &BackupNamer, backup_count: u32) -> io::Result<()> {
-    for i in (1..backup_count).rev() {
-        let (plain, gz) = (names.plain(i), names.gzipped(i));
-        let (has_plain, has_gz) = (plain.exists(), gz.exists());
-        if !has_plain && !has_gz {
+    for backup in existing_backups(names)?.iter().rev() {
+        let i = backup.index;
+        if i >= backup_count {
             continue;
         }
         remove_if_exists(&names.plain(i + 1))?;
         remove_if_exists(&names.gzipped(i + 1))?;
-        if has_plain {
-            std::fs::rename(&plain, names.plain(i + 1))?;
+        if backup.plain {
+            std::fs::rename(names.plain(i), names.plain(i + 1))?;
         }
-        if has_gz {
-            std::fs::rename(&gz, names.gzipped(i + 1))?;
+        if backup.gzipped {
+            std::fs::rename(names.gzipped(i), names.gzipped(i + 1))?;
         }
     }
     remove_if_exists(&names.plain(1))?;
@@ -77,6 +79,64 @@ pub(crate) fn rotate(names: &BackupNamer, backup_count: u32) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         other => other,
     }
+}
+
+/// A numbered backup found on disk, in one or both forms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ExistingBackup {
+    pub(crate) index: u32,
+    pub(crate) plain: bool,
+    pub(crate) gzipped: bool,
+}
+
+/// The numbered backups in the log file's folder (`app.log.N`, `app.log.N.gz`; N written
+/// without leading zeros, as we name them), by index, lowest first. Whatever is at those names
+/// counts, links included: they are renamed and removed, never opened.
+pub(crate) fn existing_backups(names: &BackupNamer) -> io::Result<Vec<ExistingBackup>> {
+    let base = names.base();
+    let (Some(file_name), dir) = (base.file_name(), base.parent()) else {
+        return Ok(Vec::new());
+    };
+    let dir = match dir {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut prefix = file_name.to_owned();
+    prefix.push(".");
+    let prefix = prefix.as_encoded_bytes();
+    let mut found: Vec<ExistingBackup> = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        let Some(rest) = name.as_encoded_bytes().strip_prefix(prefix) else {
+            continue;
+        };
+        let (digits, gzipped) = match rest.strip_suffix(b".gz") {
+            Some(d) => (d, true),
+            None => (rest, false),
+        };
+        let Some(index) = backup_index(digits) else {
+            continue;
+        };
+        match found.iter_mut().find(|b| b.index == index) {
+            Some(b) if gzipped => b.gzipped = true,
+            Some(b) => b.plain = true,
+            None => found.push(ExistingBackup {
+                index,
+                plain: !gzipped,
+                gzipped,
+            }),
+        }
+    }
+    found.sort_by_key(|b| b.index);
+    Ok(found)
+}
+
+/// `N` of a backup name: decimal, at least 1, no sign and no leading zero.
+fn backup_index(digits: &[u8]) -> Option<u32> {
+    if digits.first().is_none_or(|d| *d == b'0') || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 pub(crate) fn remove_if_exists(path: &Path) -> io::Result<()> {
@@ -120,5 +180,89 @@ mod tests {
         assert_eq!(std::fs::read_to_string(names.plain(1)).unwrap(), "new");
         assert_eq!(std::fs::read_to_string(names.plain(2)).unwrap(), "one");
         assert!(!names.gzipped(2).exists());
+    }
+
+    #[test]
+    fn backups_are_found_by_listing_the_folder_and_other_names_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = BackupNamer::new(&dir.path().join("a.log"));
+        for name in [
+            "a.log",
+            "a.log.1",
+            "a.log.1.gz",
+            "a.log.7.gz",
+            "a.log.03",
+            "a.log.0",
+            "a.log.x",
+            "a.log.2.gz-tmp.1.1",
+            "b.log.2",
+            "a.log.99999999999",
+        ] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        let found = existing_backups(&names).unwrap();
+        let want =
+            [(1, true, true), (7, false, true)].map(|(index, plain, gzipped)| ExistingBackup {
+                index,
+                plain,
+                gzipped,
+            });
+        assert_eq!(found, want);
+    }
+
+    /// Before, `rotate` looked at every index from `backup_count - 1` down to 1: with
+    /// `u32::MAX` that is billions of `stat` calls (hours). Now it visits the three backups.
+    #[test]
+    fn rotation_cost_depends_on_the_backups_that_exist_not_on_backup_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = BackupNamer::new(&dir.path().join("a.log"));
+        for (i, p) in [
+            names.base().to_path_buf(),
+            names.plain(1),
+            names.gzipped(2),
+            names.plain(3),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            std::fs::write(p, i.to_string()).unwrap();
+        }
+        let (done, finished) = std::sync::mpsc::channel();
+        let in_thread = names.clone();
+        std::thread::spawn(move || {
+            done.send(rotate(&in_thread, u32::MAX).map_err(|e| e.to_string()))
+        });
+        let result = finished
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("rotate with backup_count u32::MAX walked indexes that do not exist");
+        result.unwrap();
+        let read = |p: PathBuf| std::fs::read_to_string(p).unwrap();
+        assert_eq!(read(names.plain(1)), "0");
+        assert_eq!(read(names.plain(2)), "1");
+        assert_eq!(read(names.gzipped(3)), "2");
+        assert_eq!(read(names.plain(4)), "3");
+        assert!(!names.base().exists());
+    }
+
+    #[test]
+    fn rotation_keeps_pythons_gap_rule_and_leaves_backups_beyond_the_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = BackupNamer::new(&dir.path().join("a.log"));
+        for (p, c) in [
+            (names.base().to_path_buf(), "new"),
+            (names.plain(1), "one"),
+            (names.plain(3), "three"),
+            (names.plain(9), "nine"),
+        ] {
+            std::fs::write(p, c).unwrap();
+        }
+        rotate(&names, 3).unwrap();
+        let read = |p: PathBuf| std::fs::read_to_string(p).unwrap();
+        assert_eq!(read(names.plain(1)), "new");
+        assert_eq!(read(names.plain(2)), "one");
+        // Python: i = 2 does not exist, so .3 stays; .3 is never shifted to .4 (count 3).
+        assert_eq!(read(names.plain(3)), "three");
+        assert_eq!(read(names.plain(9)), "nine");
+        assert!(!names.plain(4).exists());
     }
 }
