@@ -763,6 +763,97 @@ fn child_filesize(args: &[&str]) {
     info(&app, "back");
 }
 
+/// Runs `role` as a child process under a 4 KiB file size limit (`ulimit -f 4`, SIGXFSZ
+/// ignored so that write() fails with EFBIG, as a full disk fails with ENOSPC).
+fn run_under_file_size_limit(role: &str) {
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -S -f 4; exec \"$@\"")
+        .arg("bash")
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_process",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, role)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "the child process failed (see its output above)"
+    );
+}
+
+#[test]
+fn buffered_mode_under_a_full_disk_counts_every_lost_record_and_reports_the_streak_once() {
+    if !support::peer_available("bash", "apt-get install -y bash") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("app.log");
+    run_under_file_size_limit(&format!("filesize-buffered {}", base.display()));
+    let content = text(&base);
+    let lines: Vec<&str> = content.lines().collect();
+    let whole: Vec<&&str> = lines.iter().filter(|l| l.starts_with("record ")).collect();
+    assert!(whole.len() > 20 && whole.len() < 200, "{}", whole.len());
+    for (i, l) in whole.iter().enumerate() {
+        assert_eq!(
+            **l,
+            format!("record {i:04} {}", "p".repeat(40)),
+            "torn or missing record"
+        );
+    }
+    // One notice for the one streak, with every record that is not in the file.
+    let notices: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("records were lost"))
+        .collect();
+    assert_eq!(notices.len(), 1, "{content}");
+    assert_eq!(
+        lost_count(notices[0]),
+        200 - whole.len() as u64,
+        "{}",
+        notices[0]
+    );
+    assert_eq!(lines[whole.len()], *notices[0]);
+    assert_eq!(lines[whole.len() + 1], "back");
+    assert_eq!(lines.len(), whole.len() + 2);
+}
+
+fn child_filesize_buffered(args: &[&str]) {
+    let app = builder().max_bytes(0).buffer(1024).build(args[0]).unwrap();
+    let failures = (0..200)
+        .filter(|i| {
+            log(
+                &app,
+                Level::Info,
+                &format!("record {i:04} {}", "p".repeat(40)),
+            )
+            .is_err()
+        })
+        .count();
+    assert_eq!(failures, 1, "the failure streak is reported once");
+    lift_file_size_limit();
+    info(&app, "back");
+}
+
+fn lift_file_size_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with valid pointers to an initialised struct.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit), 0);
+        limit.rlim_cur = limit.rlim_max;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+    }
+}
+
 #[test]
 fn permission_denied_is_reported_once_and_recovers_when_permission_is_given() {
     use std::os::unix::fs::PermissionsExt;
@@ -1188,6 +1279,7 @@ fn child_process() {
         #[cfg(feature = "gzip")]
         "multiprocess-gzip" => gzip::child_multiprocess_gzip(&rest),
         "filesize" => child_filesize(&[&role["filesize ".len()..]]),
+        "filesize-buffered" => child_filesize_buffered(&[&role["filesize-buffered ".len()..]]),
         "permission" => child_permission(&[&role["permission ".len()..]]),
         "abort" => child_abort(&[&role["abort ".len()..]]),
         other => panic!("unknown child role {other}"),

@@ -1,6 +1,8 @@
-//! The appender: encode outside the lock, then a short critical section that rotates when
-//! Python's rule says so and writes (or buffers) the record. In the default (unbuffered) mode,
-//! records of threads logging at once share `write` calls (group commit, `super::group`).
+//! The appender: encode outside the lock, then a short critical section that asks the
+//! [`Trigger`] whether to roll over and writes the records. There is one write path: buffering is
+//! a policy of its last step ([`Shared::put`]), which either writes or keeps the bytes for later.
+//! In the default (unbuffered) mode, records of threads logging at once share `write` calls
+//! (group commit, `super::group`); in buffered mode each record is a batch of one.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -14,11 +16,12 @@ use log::{Level, Record};
 use log4rs::append::Append;
 use log4rs::encode::Encode;
 
-use super::config::{Compression, DEFAULT_FORMAT, RotatingFileAppenderBuilder};
+use super::builder::{Compression, DEFAULT_FORMAT, RotatingFileAppenderBuilder};
 use super::group::{Errors, Group};
 use super::lock::ProcessLock;
 use super::reopen::{FileId, ReopenCheck, moved_away};
-use super::rollover::{BackupNamer, rotate, should_roll};
+use super::rollover::{BackupNamer, rotate};
+use super::trigger::{FileState, Trigger};
 use crate::report::FailureStreak;
 use crate::worker::{OnFull, Sink, Worker};
 
@@ -48,7 +51,7 @@ pub struct RotatingFileAppender {
 struct Shared {
     name: String,
     names: BackupNamer,
-    max_bytes: u64,
+    trigger: Trigger,
     backup_count: u32,
     /// `mode:` for the log files this appender creates.
     mode: Option<u32>,
@@ -80,6 +83,15 @@ struct OpenFile {
     size: u64,
     /// Python never rotates anything but a regular file (bpo-45401): `/dev/null`, a FIFO...
     regular: bool,
+}
+
+impl OpenFile {
+    fn state(&self) -> FileState {
+        FileState {
+            size: self.size,
+            regular: self.regular,
+        }
+    }
 }
 
 /// Bound on the per-thread scratch buffer kept between records (larger ones are freed).
@@ -115,26 +127,11 @@ impl RotatingFileAppender {
     }
 
     pub(crate) fn from_builder(b: RotatingFileAppenderBuilder, path: PathBuf) -> io::Result<Self> {
-        b.check()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let label = if b.name.is_empty() {
             format!("rotating_file {}", path.display())
         } else {
             b.name.clone()
         };
-        if b.multiprocess && b.buffer > 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "buffer cannot be combined with multiprocess: true (each record must be written \
-                 under the lock to decide rotation on the shared file); remove one of them",
-            ));
-        }
-        if b.buffer > 0 && b.flush_interval.is_zero() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "flush_interval must be more than 0 in buffered mode, e.g. \"1 second\"",
-            ));
-        }
         let names = BackupNamer::new(&path);
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
@@ -175,7 +172,7 @@ impl RotatingFileAppender {
         let shared = Arc::new(Shared {
             name: label,
             names,
-            max_bytes: b.max_bytes,
+            trigger: Trigger::new(b.max_bytes, b.backup_count),
             backup_count: b.backup_count,
             mode: b.mode,
             buffer_capacity: b.buffer,
@@ -238,7 +235,7 @@ impl fmt::Debug for RotatingFileAppender {
         f.debug_struct("RotatingFileAppender")
             .field("name", &self.shared.name)
             .field("path", &self.shared.names.base())
-            .field("max_bytes", &self.shared.max_bytes)
+            .field("trigger", &self.shared.trigger)
             .field("backup_count", &self.shared.backup_count)
             .field("buffer", &self.shared.buffer_capacity)
             .field("multiprocess", &self.shared.process_lock.is_some())
@@ -265,9 +262,14 @@ impl Append for RotatingFileAppender {
 
     fn flush(&self) {
         let mut state = self.shared.lock_state();
-        let _ = self
+        let flushed = self
             .shared
             .with_process_lock(|| self.shared.flush_buffer(&mut state));
+        if let Err(e) = flushed {
+            if let Err(report) = self.shared.failed(&mut state, e, 0) {
+                crate::report::report_error(&report);
+            }
+        }
         if let Some(open) = &state.file {
             let _ = open.file.sync_data();
         }
@@ -281,7 +283,21 @@ impl Append for RotatingFileAppender {
 impl Drop for RotatingFileAppender {
     fn drop(&mut self) {
         let mut state = self.shared.lock_state();
-        let _ = self.shared.flush_buffer(&mut state);
+        if let Err(e) = self.shared.flush_buffer(&mut state) {
+            if let Err(report) = self.shared.failed(&mut state, e, 0) {
+                crate::report::report_error(&report);
+            }
+        }
+        // No later record will carry the lost-records line into the file: say it here.
+        if self.shared.streak.is_failing() {
+            crate::report::report_error(&anyhow::anyhow!(
+                "appender \"{}\": {} records were lost because writing to {} failed: {}",
+                self.shared.name,
+                self.shared.streak.failures(),
+                self.shared.names.base().display(),
+                state.failure
+            ));
+        }
     }
 }
 
@@ -302,28 +318,23 @@ impl Shared {
         self.encoder.encode(&mut VecWriter(bytes), record)?;
         if self.buffer_capacity == 0 {
             return self.group.commit(bytes, |bytes, lens, errors| {
-                self.write_batch(bytes, lens, errors)
+                self.write_batch(bytes, lens, errors, false)
             });
         }
-        let mut state = self.lock_state();
-        let result =
-            self.with_process_lock(|| self.write_record(&mut state, bytes, record.level()));
-        let rotated = match result {
-            Ok(rotated) => rotated,
-            Err(e) => return self.failed(&mut state, e, 1),
-        };
-        drop(state);
-        if rotated {
-            if let Some(c) = &self.compressor {
-                c.send(());
-            }
+        // Buffered mode: a batch of one; an error record goes to disk at once.
+        let mut errors = Errors::new();
+        let flush = record.level() <= Level::Error;
+        self.write_batch(bytes, &[bytes.len()], &mut errors, flush);
+        match errors.pop() {
+            Some((_, report)) => Err(report),
+            None => Ok(()),
         }
-        Ok(())
     }
 
-    /// Default mode: writes a batch of records (one or more threads' records, in order) with
-    /// as few `write` calls as rotation allows: one per stretch between two rotation points.
-    fn write_batch(&self, bytes: &[u8], lens: &[usize], errors: &mut Errors) {
+    /// Writes a batch of records (one or more threads' records, in order) with as few `write`
+    /// calls as rotation allows: one per stretch between two rotation points; then, if `flush`,
+    /// whatever the buffer holds.
+    fn write_batch(&self, bytes: &[u8], lens: &[usize], errors: &mut Errors, flush: bool) {
         let mut state = self.lock_state();
         let mut rotated = false;
         let locked = self.with_process_lock(|| {
@@ -340,6 +351,13 @@ impl Shared {
                     let lost = (next - first) as u64;
                     if let Err(report) = self.failed(&mut state, e, lost) {
                         errors.push((first, report));
+                    }
+                }
+            }
+            if flush {
+                if let Err(e) = self.flush_buffer(&mut state) {
+                    if let Err(report) = self.failed(&mut state, e, 0) {
+                        errors.push((0, report));
                     }
                 }
             }
@@ -376,29 +394,50 @@ impl Shared {
         if self.streak.is_failing() {
             *rotated |= self.write_lost_notice(state)?;
         }
+        *rotated |= self.roll_if_due(state, lens[first] as u64)?;
         let open = self.current(state)?;
-        if open.regular
-            && should_roll(
-                open.size,
-                lens[first] as u64,
-                self.max_bytes,
-                self.backup_count,
-            )
-        {
-            self.roll(state)?;
-            *rotated = true;
-        }
-        let open = self.current(state)?;
-        let mut size = open.size + lens[first] as u64;
+        let mut file = open.state();
+        file.size += lens[first] as u64;
         while let Some(&len) = lens.get(*next) {
-            if open.regular && should_roll(size, len as u64, self.max_bytes, self.backup_count) {
+            if self.trigger.fires(file, len as u64) {
                 break;
             }
-            size += len as u64;
+            file.size += len as u64;
             *next += 1;
             *offset += len;
         }
-        write_or_undo(open, &bytes[start..*offset])
+        self.put(state, &bytes[start..*offset], (*next - first) as u64)
+    }
+
+    /// Asks the trigger about the next `len` bytes and rolls over if it says so; true if it did.
+    fn roll_if_due(&self, state: &mut State, len: u64) -> io::Result<bool> {
+        let open = self.current(state)?;
+        if !self.trigger.fires(open.state(), len) {
+            return Ok(false);
+        }
+        // What is buffered belongs to the file being rolled over.
+        self.flush_buffer(state)?;
+        self.roll(state)?;
+        Ok(true)
+    }
+
+    /// The write policy: with a buffer, bytes that fit are kept for a later `write` (written
+    /// first when they would overflow it); without one, or for bytes as large as the buffer,
+    /// they are written now, after anything buffered.
+    fn put(&self, state: &mut State, bytes: &[u8], records: u64) -> io::Result<()> {
+        if self.buffer_capacity > 0 && bytes.len() < self.buffer_capacity {
+            if state.buffer.len() + bytes.len() > self.buffer_capacity {
+                self.flush_buffer(state)?;
+            }
+            state.buffer.extend_from_slice(bytes);
+            state.buffered_records += records;
+            if let Some(f) = state.file.as_mut() {
+                f.size += bytes.len() as u64;
+            }
+            return Ok(());
+        }
+        self.flush_buffer(state)?;
+        write_or_undo(self.current(state)?, bytes)
     }
 
     /// Counts the record (and anything buffered) as lost; the first failure of a streak is
@@ -425,21 +464,9 @@ impl Shared {
         Ok(())
     }
 
-    /// Writes one encoded record; true when the file was rotated.
-    fn write_record(&self, state: &mut State, bytes: &[u8], level: Level) -> io::Result<bool> {
-        self.make_current(state)?;
-        let mut rotated = false;
-        if self.streak.is_failing() {
-            rotated |= self.write_lost_notice(state)?;
-        }
-        rotated |= self.write_bytes(state, bytes, true)?;
-        if level <= Level::Error {
-            self.flush_buffer(state)?;
-        }
-        Ok(rotated)
-    }
-
-    /// After a failure streak, one line saying how many records were lost and when.
+    /// After a failure streak, one line saying how many records were lost and when. It is
+    /// written straight to the file (never only buffered), and the streak ends only once it is
+    /// there: if writing fails again, the same streak goes on and keeps counting.
     fn write_lost_notice(&self, state: &mut State) -> io::Result<bool> {
         let lost = self.streak.failures();
         let since = chrono::DateTime::from_timestamp_millis(self.streak.since_unix_ms() as i64)
@@ -472,39 +499,10 @@ impl Shared {
                 format!("{lost} records were lost between {since} and {until}\n").as_bytes(),
             );
         }
-        let rotated = self.write_bytes(state, &line, false)?;
+        let rotated = self.roll_if_due(state, line.len() as u64)?;
+        self.flush_buffer(state)?;
+        write_or_undo(self.current(state)?, &line)?;
         self.streak.recovered();
-        Ok(rotated)
-    }
-
-    /// Rotation, then the write itself (or a copy into the buffer).
-    fn write_bytes(&self, state: &mut State, bytes: &[u8], is_record: bool) -> io::Result<bool> {
-        let len = bytes.len() as u64;
-        let mut rotated = false;
-        let roll = state.file.as_ref().is_some_and(|f| {
-            f.regular && should_roll(f.size, len, self.max_bytes, self.backup_count)
-        });
-        if roll {
-            self.flush_buffer(state)?;
-            self.roll(state)?;
-            rotated = true;
-        }
-        if self.buffer_capacity > 0 && bytes.len() < self.buffer_capacity {
-            if state.buffer.len() + bytes.len() > self.buffer_capacity {
-                self.flush_buffer(state)?;
-            }
-            state.buffer.extend_from_slice(bytes);
-            if is_record {
-                state.buffered_records += 1;
-            }
-            if let Some(f) = state.file.as_mut() {
-                f.size += len;
-            }
-        } else {
-            self.flush_buffer(state)?;
-            let open = self.current(state)?;
-            write_or_undo(open, bytes)?;
-        }
         Ok(rotated)
     }
 
@@ -707,6 +705,7 @@ mod tests {
             b"record 01\nrecord 02\nrecord 03\n",
             &[10, 10, 10],
             &mut errors,
+            false,
         );
         assert!(errors.is_empty());
         let backup = std::fs::read_to_string(dir.path().join("app.log.1")).unwrap();
@@ -722,11 +721,11 @@ mod tests {
         let app = appender(&base, 0);
         let mut errors = Errors::new();
         app.shared
-            .write_batch(b"a\nb\nc\n", &[2, 2, 2], &mut errors);
+            .write_batch(b"a\nb\nc\n", &[2, 2, 2], &mut errors, false);
         assert_eq!(errors.len(), 1, "one report for the streak");
         assert_eq!(errors[0].0, 0, "returned to the first record's append");
         assert_eq!(app.shared.streak.failures(), 3, "every record counted");
-        app.shared.write_batch(b"d\n", &[2], &mut errors);
+        app.shared.write_batch(b"d\n", &[2], &mut errors, false);
         assert_eq!(errors.len(), 1, "the streak goes on quietly");
         assert_eq!(app.shared.streak.failures(), 4);
     }

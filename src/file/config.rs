@@ -1,29 +1,14 @@
-//! The YAML shape of `kind: rotating_file` and the builder (the programmatic API).
+//! The YAML shape of `kind: rotating_file`, turned into the builder (which does every check).
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use log4rs::encode::{Encode, EncoderConfig};
+use log4rs::config::Deserializers;
+use log4rs::encode::EncoderConfig;
 use serde::Deserialize;
 
 use super::RotatingFileAppender;
+use super::builder::{
+    Compression, DEFAULT_BACKUP_COUNT, DEFAULT_MAX_BYTES, RotatingFileAppenderBuilder,
+};
 use crate::config::{ByteSize, HumanDuration};
-
-/// The format of the default encoder: Python's
-/// `"%(asctime)s %(levelname)s: %(message)s [in %(pathname)s:%(lineno)d]"`.
-pub const DEFAULT_FORMAT: &str =
-    "%(asctime)s %(levelname)s: %(message)s [in %(pathname)s:%(lineno)d]";
-
-/// What happens to rotated backups.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Compression {
-    /// Backups stay plain text (`app.log.1`), as Python's handler leaves them.
-    #[default]
-    None,
-    /// Backups become `app.log.1.gz` ... on a background thread (crate feature `gzip`).
-    Gzip,
-}
 
 /// `kind: rotating_file` in YAML.
 #[derive(Deserialize)]
@@ -55,14 +40,6 @@ pub(crate) struct Config {
     pub(crate) appender_name: String,
 }
 
-fn default_max_bytes() -> ByteSize {
-    ByteSize(DEFAULT_MAX_BYTES)
-}
-
-fn default_backup_count() -> u32 {
-    DEFAULT_BACKUP_COUNT
-}
-
 /// `mode:` in YAML: permission bits as an octal string, `"0640"` (YAML reads an unquoted `0640`
 /// as that string too; a number such as `640` is refused as ambiguous).
 pub(crate) struct FileMode(pub(crate) u32);
@@ -90,16 +67,55 @@ impl<'de> Deserialize<'de> for FileMode {
     }
 }
 
-/// The largest `backup_count` accepted: 10,000 backups (of 10 MiB each by default, 100 GiB).
-/// Rotation visits only the backups that exist, so the limit guards against a typo, not a cost.
-pub const MAX_BACKUP_COUNT: u32 = 10_000;
+fn default_max_bytes() -> ByteSize {
+    ByteSize(DEFAULT_MAX_BYTES)
+}
 
-/// `max_bytes` when not given: 10 MiB.
-pub const DEFAULT_MAX_BYTES: u64 = 10 << 20;
-/// `backup_count` when not given: 5.
-pub const DEFAULT_BACKUP_COUNT: u32 = 5;
-/// `flush_interval` when not given (buffered mode only): 1 second.
-pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+fn default_backup_count() -> u32 {
+    DEFAULT_BACKUP_COUNT
+}
+
+impl Config {
+    /// The builder these fields describe, and the log file's path with `$ENV{..}` expanded.
+    /// Nothing is checked here beyond the YAML shape: `build` checks everything.
+    pub(crate) fn into_builder(
+        self,
+        deserializers: &Deserializers,
+    ) -> anyhow::Result<(RotatingFileAppenderBuilder, String)> {
+        if self.policy.is_some() {
+            anyhow::bail!(
+                "field \"policy\": kind rotating_file does not take a policy (that is log4rs's \
+                 rolling_file); use max_bytes: and backup_count: instead, e.g. \
+                 `max_bytes: 10 MiB` and `backup_count: 5`"
+            );
+        }
+        let mut builder = RotatingFileAppender::builder()
+            .name(self.appender_name)
+            .max_bytes(self.max_bytes.0)
+            .backup_count(self.backup_count)
+            .compress(self.compress)
+            .delay(self.delay)
+            .multiprocess(self.multiprocess)
+            .buffer(usize::try_from(self.buffer.0).unwrap_or(usize::MAX));
+        if let Some(interval) = self.flush_interval {
+            builder = builder.flush_interval(interval.0);
+        }
+        if let Some(mode) = self.mode {
+            builder = builder.mode(mode.0);
+        }
+        if let Some(encoder) = self.encoder {
+            let encoder =
+                crate::encode::build_encoder(Some(encoder), deserializers, unreachable_default)?;
+            builder = builder.encoder(encoder);
+        }
+        Ok((builder, expand_env(&self.path)))
+    }
+}
+
+// `build_encoder` wants a default; with an `encoder:` given it is never called.
+fn unreachable_default() -> Box<dyn log4rs::encode::Encode> {
+    Box::new(log4rs::encode::pattern::PatternEncoder::default())
+}
 
 /// Expands `$ENV{NAME}` in a path, as log4rs's own file appenders do. An unset variable is left
 /// as written, so the resulting error names it.
@@ -126,147 +142,6 @@ pub(crate) fn expand_env(path: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Builds a [`RotatingFileAppender`].
-///
-/// ```no_run
-/// use log4rs_appenders::file::{Compression, RotatingFileAppender};
-///
-/// let appender = RotatingFileAppender::builder()
-///     .name("file")
-///     .max_bytes(10 * 1024)
-///     .backup_count(10)
-///     .compress(Compression::Gzip)
-///     .build("logs/microblog.log")?;
-/// # Ok::<(), std::io::Error>(())
-/// ```
-#[derive(Debug)]
-pub struct RotatingFileAppenderBuilder {
-    pub(crate) name: String,
-    pub(crate) max_bytes: u64,
-    pub(crate) backup_count: u32,
-    pub(crate) compress: Compression,
-    pub(crate) delay: bool,
-    pub(crate) multiprocess: bool,
-    pub(crate) buffer: usize,
-    pub(crate) flush_interval: Duration,
-    pub(crate) mode: Option<u32>,
-    pub(crate) encoder: Option<Box<dyn Encode>>,
-}
-
-impl Default for RotatingFileAppenderBuilder {
-    fn default() -> Self {
-        RotatingFileAppenderBuilder {
-            name: String::new(),
-            max_bytes: DEFAULT_MAX_BYTES,
-            backup_count: DEFAULT_BACKUP_COUNT,
-            compress: Compression::None,
-            delay: false,
-            multiprocess: false,
-            buffer: 0,
-            flush_interval: DEFAULT_FLUSH_INTERVAL,
-            mode: None,
-            encoder: None,
-        }
-    }
-}
-
-impl RotatingFileAppenderBuilder {
-    /// The appender's name, used in error messages (`appender "file": ...`).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
-        self
-    }
-
-    /// Roll over before a record would bring the file to this many bytes (Python's
-    /// `maxBytes`). 0 never rolls over. Default 10 MiB.
-    pub fn max_bytes(mut self, max_bytes: u64) -> Self {
-        self.max_bytes = max_bytes;
-        self
-    }
-
-    /// How many backups to keep: `app.log.1` (newest) .. `app.log.N` (oldest). With 0 the file
-    /// is never rotated and grows without limit, as in Python. Default 5.
-    pub fn backup_count(mut self, backup_count: u32) -> Self {
-        self.backup_count = backup_count;
-        self
-    }
-
-    /// Compress rotated backups (in the background). Default [`Compression::None`].
-    pub fn compress(mut self, compress: Compression) -> Self {
-        self.compress = compress;
-        self
-    }
-
-    /// Open the file only when the first record comes (Python's `delay`). Default false: the
-    /// file is opened (and its folders created) by `build`, which fails if that is impossible.
-    pub fn delay(mut self, delay: bool) -> Self {
-        self.delay = delay;
-        self
-    }
-
-    /// Several processes share this file: every write and rotation happens under an advisory
-    /// lock on `.<name>.lock` beside it, and the size is re-read from disk under the lock.
-    /// Cannot be combined with [`buffer`](Self::buffer). Default false.
-    pub fn multiprocess(mut self, multiprocess: bool) -> Self {
-        self.multiprocess = multiprocess;
-        self
-    }
-
-    /// Buffer up to this many bytes before writing (0, the default, writes every record before
-    /// `append` returns). Buffered records reach the file within the
-    /// [`flush_interval`](Self::flush_interval), at once for `error` records, and on `flush()`
-    /// and drop.
-    pub fn buffer(mut self, bytes: usize) -> Self {
-        self.buffer = bytes;
-        self
-    }
-
-    /// In buffered mode, the longest a record waits in the buffer. Default 1 second.
-    pub fn flush_interval(mut self, interval: Duration) -> Self {
-        self.flush_interval = interval;
-        self
-    }
-
-    /// Permission bits of the log file when this appender creates it (at start or after a
-    /// rotation), e.g. `0o640`, set exactly (the umask does not reduce them; logrotate's
-    /// `create` mode). Default: none, the file gets `0o666` less the umask, as in Python. An
-    /// existing file keeps its mode, and every backup keeps the mode of the file it came from,
-    /// compressed or not. At most `0o7777`. Ignored on Windows.
-    pub fn mode(mut self, mode: u32) -> Self {
-        self.mode = Some(mode);
-        self
-    }
-
-    /// The encoder (default: [`crate::encode::PythonEncoder`] with [`DEFAULT_FORMAT`]).
-    pub fn encoder(mut self, encoder: Box<dyn Encode>) -> Self {
-        self.encoder = Some(encoder);
-        self
-    }
-
-    /// Refuses what cannot work, naming the field, before anything is created: YAML and code
-    /// get the same words.
-    pub(crate) fn check(&self) -> Result<(), String> {
-        if self.backup_count > MAX_BACKUP_COUNT {
-            return Err(format!(
-                "field \"backup_count\": {} is more than {MAX_BACKUP_COUNT}, the most backups \
-                 this appender keeps; use a larger max_bytes for more history",
-                self.backup_count
-            ));
-        }
-        if let Some(mode) = self.mode.filter(|m| *m > 0o7777) {
-            return Err(format!(
-                "field \"mode\": {mode:#o} is not a file mode (at most 0o7777); use e.g. 0o640"
-            ));
-        }
-        Ok(())
-    }
-
-    /// Builds the appender writing to `path` (parent folders are created).
-    pub fn build(self, path: impl AsRef<Path>) -> std::io::Result<RotatingFileAppender> {
-        RotatingFileAppender::from_builder(self, PathBuf::from(path.as_ref()))
-    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@
 //! the file is never rotated and grows without limit, as in Python.
 
 mod appender;
+mod builder;
 mod config;
 mod group;
 #[cfg(feature = "gzip")]
@@ -37,11 +38,12 @@ mod gzip;
 mod lock;
 mod reopen;
 mod rollover;
+mod trigger;
 
 pub use appender::RotatingFileAppender;
-pub use config::{
+pub use builder::{
     Compression, DEFAULT_BACKUP_COUNT, DEFAULT_FLUSH_INTERVAL, DEFAULT_FORMAT, DEFAULT_MAX_BYTES,
-    MAX_BACKUP_COUNT, RotatingFileAppenderBuilder,
+    MAX_BACKUP_COUNT, MAX_BUFFER, RotatingFileAppenderBuilder,
 };
 
 use log4rs::append::Append;
@@ -62,66 +64,14 @@ impl Deserialize for RotatingFileAppenderDeserializer {
         deserializers: &Deserializers,
     ) -> anyhow::Result<Box<dyn Append>> {
         let c: config::Config = crate::config::parse_config(config)?;
-        if c.policy.is_some() {
-            anyhow::bail!(
-                "field \"policy\": kind rotating_file does not take a policy (that is log4rs's \
-                 rolling_file); use max_bytes: and backup_count: instead, e.g. \
-                 `max_bytes: 10 MiB` and `backup_count: 5`"
-            );
-        }
-        if cfg!(not(feature = "gzip")) && c.compress == Compression::Gzip {
-            anyhow::bail!(
-                "field \"compress\": gzip needs the crate feature `gzip` of log4rs-appenders \
-                 (enable it in Cargo.toml), or remove compress"
-            );
-        }
-        if c.path.trim().is_empty() {
-            anyhow::bail!("field \"path\": give the log file's path, e.g. logs/app.log");
-        }
-        let mut builder = RotatingFileAppender::builder()
-            .name(c.appender_name)
-            .max_bytes(c.max_bytes.0)
-            .backup_count(c.backup_count)
-            .compress(c.compress)
-            .delay(c.delay)
-            .multiprocess(c.multiprocess)
-            .buffer(usize::try_from(c.buffer.0).unwrap_or(usize::MAX));
-        if c.buffer.0 > (1 << 30) {
-            anyhow::bail!(
-                "field \"buffer\": {} bytes is too large; use at most 1 GiB (64 KiB is plenty)",
-                c.buffer.0
-            );
-        }
-        if c.multiprocess && c.buffer.0 > 0 {
-            anyhow::bail!(
-                "field \"buffer\": cannot be combined with multiprocess: true (each record is \
-                 written under the lock); remove buffer or multiprocess"
-            );
-        }
-        if let Some(interval) = c.flush_interval {
-            if interval.0.is_zero() {
-                anyhow::bail!("field \"flush_interval\": must be more than 0, e.g. \"1 second\"");
-            }
-            builder = builder.flush_interval(interval.0);
-        }
-        if let Some(mode) = c.mode {
-            builder = builder.mode(mode.0);
-        }
-        if let Some(encoder) = c.encoder {
-            let encoder =
-                crate::encode::build_encoder(Some(encoder), deserializers, unreachable_default)?;
-            builder = builder.encoder(encoder);
-        }
-        builder.check().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let path = config::expand_env(&c.path);
+        let (builder, path) = c.into_builder(deserializers)?;
+        // A refused setting's message names its field already; what fails after is the file.
+        builder
+            .check(std::path::Path::new(&path))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         builder
             .build(&path)
             .map_err(|e| anyhow::anyhow!("field \"path\": {e}"))
             .map(|a| Box::new(a) as Box<dyn Append>)
     }
-}
-
-// `build_encoder` wants a default; with an `encoder:` given it is never called.
-fn unreachable_default() -> Box<dyn log4rs::encode::Encode> {
-    Box::new(log4rs::encode::pattern::PatternEncoder::default())
 }
