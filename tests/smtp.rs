@@ -224,7 +224,7 @@ fn an_unknown_certificate_is_refused_and_reported_unless_explicitly_accepted() {
 }
 
 #[test]
-fn a_rejected_password_is_reported_but_never_shown() {
+fn a_refused_login_is_reported_once_naming_the_user_and_never_retried() {
     if !peer() {
         return;
     }
@@ -235,20 +235,127 @@ fn a_rejected_password_is_reported_but_never_shown() {
         .security(Security::Starttls)
         .root_certificate(&cert.cert)
         .credentials("mailer", Secret::new(secret))
-        .retry_backoff(Duration::from_secs(30))
+        .retry_backoff(Duration::from_millis(20))
         .timeout(Duration::from_secs(1));
     assert!(!format!("{builder:?}").contains(secret));
     let a = builder.build().unwrap();
     assert!(!format!("{a:?}").contains(secret));
     log(&a, Level::Error, 7, "cannot log in");
+    // Time for a dozen retries at a 20 ms backoff, had the 535 been retried.
+    std::thread::sleep(Duration::from_millis(600));
+    log(&a, Level::Error, 8, "still cannot log in");
     a.flush();
+    std::thread::sleep(Duration::from_millis(300));
     let reports = reports_for("badlogin");
+    let auth_reports: Vec<_> = reports
+        .iter()
+        .filter(|r| r.contains("authentication failed"))
+        .collect();
+    assert_eq!(auth_reports.len(), 1, "{reports:?}");
+    assert!(auth_reports[0].contains("\"mailer\""), "{reports:?}");
+    assert!(auth_reports[0].contains("535"), "{reports:?}");
+    assert!(reports.iter().all(|r| !r.contains(secret)), "{reports:?}");
+    assert_eq!(server.events("auth").len(), 1, "login attempts");
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn a_server_that_stops_answering_is_reported_as_a_timeout_at_that_step() {
+    if !peer() {
+        return;
+    }
+    let server = SmtpServer::start(&["--stall-at", "MAIL"]);
+    let a = plain("stalled", server.port)
+        .timeout(Duration::from_millis(700))
+        .retry_backoff(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    log(&a, Level::Error, 9, "nobody answers");
+    let end = std::time::Instant::now() + WAIT;
+    while reports_for("stalled").is_empty() && std::time::Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let reports = reports_for("stalled");
     assert!(
-        reports.iter().any(|r| r.contains("logging in")),
+        reports
+            .iter()
+            .any(|r| r.contains("the server did not answer within 700ms at MAIL FROM")),
         "{reports:?}"
     );
-    assert!(reports.iter().all(|r| !r.contains(secret)), "{reports:?}");
+    assert!(
+        reports.iter().all(|r| !r.contains("os error")),
+        "{reports:?}"
+    );
+}
+
+#[test]
+fn a_refused_recipient_is_reported_once_and_the_others_still_get_every_mail() {
+    if !peer() {
+        return;
+    }
+    let server = SmtpServer::start(&["--refuse", "departed@example.com"]);
+    let a = plain("refused-rcpt", server.port)
+        .to("departed@example.com")
+        .to("oncall@example.com")
+        .build()
+        .unwrap();
+    log(&a, Level::Error, 10, "first");
+    a.flush();
+    log(&a, Level::Error, 11, "second");
+    a.flush();
+    let mails = server.wait_until(WAIT, |m| m.len() >= 2);
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    for m in &mails {
+        assert_eq!(m.to, vec!["ops@example.com", "oncall@example.com"]);
+    }
+    let reports = reports_for("refused-rcpt");
+    let refused: Vec<_> = reports
+        .iter()
+        .filter(|r| r.contains("departed@example.com"))
+        .collect();
+    assert_eq!(refused.len(), 1, "once per streak: {reports:?}");
+    assert!(refused[0].contains("550"), "{reports:?}");
+}
+
+#[test]
+fn a_mail_whose_every_recipient_is_refused_is_refused_naming_them() {
+    if !peer() {
+        return;
+    }
+    let server = SmtpServer::start(&["--refuse", "ops@example.com"]);
+    let a = plain("all-refused", server.port).build().unwrap();
+    log(&a, Level::Error, 12, "nobody wants it");
+    a.flush();
+    let reports = reports_for("all-refused");
+    assert!(
+        reports.iter().any(|r| r.contains("refused every recipient")
+            && r.contains("ops@example.com (permanent error (550)")
+            && r.contains("not retried")),
+        "{reports:?}"
+    );
     assert!(server.received().is_empty());
+}
+
+#[test]
+fn a_deferred_recipient_gets_the_mail_later_and_nobody_gets_it_twice() {
+    if !peer() {
+        return;
+    }
+    let server = SmtpServer::start(&["--defer-once", "later@example.com"]);
+    let a = plain("deferred-rcpt", server.port)
+        .to("later@example.com")
+        .retry_backoff(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    log(&a, Level::Error, 13, "for both, once each");
+    a.flush();
+    let mails = server.wait_until(WAIT, |m| m.len() >= 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let mails_after = server.received();
+    assert_eq!(mails_after.len(), 2, "{mails:?}");
+    assert_eq!(mails_after[0].to, vec!["ops@example.com"]);
+    assert_eq!(mails_after[1].to, vec!["later@example.com"]);
+    assert_eq!(mails_after[0].body, mails_after[1].body);
 }
 
 #[test]
@@ -439,6 +546,62 @@ fn spool_files(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default()
+}
+
+#[cfg(unix)]
+#[test]
+fn the_spool_is_private_and_a_shared_or_linked_spool_dir_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let root = tempfile::tempdir().unwrap();
+    let dead_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let spooling = |name: &str, dir: &Path| {
+        plain(name, dead_port)
+            .spool_dir(dir)
+            .spool_after(Duration::ZERO)
+            .retry_backoff(Duration::from_millis(50))
+            .timeout(Duration::from_millis(300))
+    };
+
+    // Created by the appender: the folder 0700, each mail 0600 (whatever the umask).
+    let spool = root.path().join("spool");
+    {
+        let a = spooling("private-spool", &spool).build().unwrap();
+        log(&a, Level::Error, 40, "secret error text");
+        a.flush();
+    }
+    let files = spool_files(&spool);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(mode(&spool), 0o700);
+    assert_eq!(mode(&files[0]), 0o600);
+
+    // Writable by others: refused, naming the fix.
+    let shared = root.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let e = spooling("shared-spool", &shared)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("spool_dir") && e.contains("writable by other users") && e.contains("chmod 700"),
+        "{e}"
+    );
+
+    // A symbolic link, even to a private folder: refused, never followed.
+    let link = root.path().join("link");
+    std::os::unix::fs::symlink(&spool, &link).unwrap();
+    let e = spooling("linked-spool", &link)
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("spool_dir") && e.contains("symbolic link"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -12,6 +12,11 @@ Options:
   --auth USER:PASSWORD        offer AUTH PLAIN/LOGIN and require it before MAIL
   --delay SECONDS             sleep before answering DATA (a slow server)
   --port N                    listen on N instead of a free port (restart on the same port)
+  --refuse ADDR               answer 550 to RCPT TO:<ADDR> (repeatable)
+  --defer-once ADDR           answer 451 to the first RCPT TO:<ADDR>, accept it later (repeatable)
+  --stall-at MAIL|RCPT        never answer that command (a server that hangs mid-dialogue)
+
+Besides mails it prints one line per login attempt: {"event": "auth", "user", "ok"}.
 """
 
 import argparse
@@ -28,9 +33,36 @@ import warnings
 from aiosmtpd.smtp import SMTP, AuthResult
 
 
+def event(**fields):
+    sys.stdout.write(json.dumps(dict(event=fields.pop("kind"), **fields)) + "\n")
+    sys.stdout.flush()
+
+
 class Handler:
-    def __init__(self, delay):
+    def __init__(self, delay, refuse=(), defer_once=(), stall_at=None):
         self.delay = delay
+        self.refuse = set(refuse)
+        self.defer_once = set(defer_once)
+        self.stall_at = stall_at
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.stall_at == "MAIL":
+            await asyncio.sleep(3600)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.stall_at == "RCPT":
+            await asyncio.sleep(3600)
+        if address in self.refuse:
+            return "550 5.1.1 no such user"
+        if address in self.defer_once:
+            self.defer_once.discard(address)
+            return "451 4.2.0 try again later"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
@@ -65,6 +97,9 @@ def main():
     p.add_argument("--auth")
     p.add_argument("--delay", type=float, default=0.0)
     p.add_argument("--port", type=int, default=0)
+    p.add_argument("--refuse", action="append", default=[])
+    p.add_argument("--defer-once", action="append", default=[])
+    p.add_argument("--stall-at", choices=["MAIL", "RCPT"])
     args = p.parse_args()
     warnings.simplefilter("ignore")
     logging.getLogger("mail.log").setLevel(logging.CRITICAL)
@@ -80,12 +115,13 @@ def main():
 
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+            event(kind="auth", user=auth_data.login.decode(), ok=ok)
             if ok:
                 return AuthResult(success=True, auth_data=auth_data)
             # handled=False: aiosmtpd answers 535 itself.
             return AuthResult(success=False, handled=False)
 
-    handler = Handler(args.delay)
+    handler = Handler(args.delay, args.refuse, args.defer_once, args.stall_at)
 
     def factory():
         return SMTP(

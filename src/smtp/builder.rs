@@ -332,14 +332,7 @@ impl SmtpAppenderBuilder {
             Some(e) => e,
             None => Box::new(default_body_encoder()?),
         };
-        if let Some(dir) = &self.spool_dir {
-            if dir.exists() && !dir.is_dir() {
-                anyhow::bail!(
-                    "field \"spool_dir\": {} exists and is not a directory",
-                    dir.display()
-                );
-            }
-        }
+        let spool = self.spool_dir.clone().map(Spool::open).transpose()?;
 
         let settings = ServerSettings {
             host,
@@ -355,7 +348,7 @@ impl SmtpAppenderBuilder {
             self.name.clone(),
             Transport::new(settings.clone()),
             self.retry_backoff,
-            self.spool_dir.clone().map(Spool::new),
+            spool,
             self.spool_after,
         );
         let outbox = Worker::spawn(

@@ -1,16 +1,26 @@
 //! The sending side: a [`Sink`] on its own worker thread that delivers composed mails in order,
 //! retries with exponential backoff, spools mails that waited longer than `spool_after`, and
 //! resends spooled mails (also those left by an earlier run).
+//!
+//! Recipients: a mail goes to every recipient the server accepts. One refused for good (5xx)
+//! is reported by address, once per streak of the same refusals, and the mail still goes to
+//! the others; one refused for now (4xx) gets the mail later, alone (the others are not sent
+//! it twice). Only a mail whose every recipient is refused is refused. A login the server
+//! refuses for good (535) is reported once and not retried: mails are then kept (and spooled
+//! when `spool_dir` is set) for a run with corrected credentials.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
+
+use lettre::Address;
+use lettre::address::Envelope;
 
 use crate::report::{FailureStreak, report_error};
 use crate::worker::Sink;
 
 use super::message::OutgoingMail;
 use super::spool::Spool;
-use super::transport::{SendError, Transport};
+use super::transport::{Delivery, SendError, Transport, list_refused};
 
 /// The longest wait between two delivery attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -30,6 +40,10 @@ pub(crate) struct Outbox {
     spool_after: Duration,
     send_streak: FailureStreak,
     spool_streak: FailureStreak,
+    /// The refused recipients reported last, so a refusal is reported once per streak.
+    refused_reported: Vec<Address>,
+    /// The server refused the login for good: no more attempts by this appender.
+    login_refused: bool,
 }
 
 impl Outbox {
@@ -60,27 +74,67 @@ impl Outbox {
             spool_after,
             send_streak: FailureStreak::default(),
             spool_streak: FailureStreak::default(),
+            refused_reported: Vec::new(),
+            login_refused: false,
         }
     }
 
     /// Sends from the front of the queue until it is empty, a send fails, or `deadline`.
     fn attempt(&mut self, deadline: Option<Instant>) {
+        if self.login_refused {
+            self.spool_overdue(true);
+            return;
+        }
         while let Some(mail) = self.pending.front() {
             let now = Instant::now();
             if self.retry_at.is_some_and(|t| t > now) || deadline.is_some_and(|d| now >= d) {
                 break;
             }
             match self.transport.send(&mail.envelope, &mail.bytes) {
-                Ok(()) => {
+                Ok(delivery) if delivery.deferred.is_empty() => {
                     if let Some(path) = &mail.spooled {
                         if let Err(e) = Spool::remove(path) {
                             report_error(&e.context(format!("appender \"{}\"", self.name)));
                         }
                     }
                     self.pending.pop_front();
+                    self.report_refused(&delivery);
                     self.failures = 0;
                     self.retry_at = None;
                     self.send_streak.recovered();
+                }
+                Ok(delivery) => {
+                    self.report_refused(&delivery);
+                    let deferred = delivery.deferred;
+                    let e = anyhow::anyhow!(
+                        "the server deferred {} recipient(s) ({}); the mail is retried for them \
+                         alone",
+                        deferred.len(),
+                        deferred
+                            .iter()
+                            .map(|a| a.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    self.narrow_front(deferred);
+                    self.back_off(e);
+                    break;
+                }
+                Err(SendError::LoginRefused(e)) => {
+                    report_error(&e.context(format!(
+                        "appender \"{}\": not retried; {} mail(s) are kept{} until the \
+                         credentials are fixed",
+                        self.name,
+                        self.pending.len(),
+                        match &self.spool {
+                            Some(s) => format!(" in {}", s.dir().display()),
+                            None => " in memory (set spool_dir to keep them across a restart)"
+                                .to_owned(),
+                        }
+                    )));
+                    self.login_refused = true;
+                    self.spool_overdue(true);
+                    return;
                 }
                 Err(SendError::Permanent(e)) => {
                     let kept = match &mail.spooled {
@@ -97,34 +151,90 @@ impl Outbox {
                     self.pending.pop_front();
                 }
                 Err(SendError::Transient(e)) => {
-                    self.failures = self.failures.saturating_add(1);
-                    let backoff = self
-                        .retry_backoff
-                        .saturating_mul(1u32 << self.failures.saturating_sub(1).min(16))
-                        .min(MAX_BACKOFF);
-                    self.retry_at = Some(Instant::now() + backoff);
-                    if self.send_streak.failed() {
-                        report_error(&e.context(format!(
-                            "appender \"{}\": cannot deliver mail, retrying with backoff \
-                             (next in {} ms, {} mail(s) waiting){}",
-                            self.name,
-                            backoff.as_millis(),
-                            self.pending.len(),
-                            match &self.spool {
-                                Some(s) => format!(
-                                    "; mails waiting over {} s go to {}",
-                                    self.spool_after.as_secs_f32(),
-                                    s.dir().display()
-                                ),
-                                None => String::new(),
-                            }
-                        )));
-                    }
+                    self.back_off(e);
                     break;
                 }
             }
         }
         self.spool_overdue(false);
+    }
+
+    /// Schedules the next attempt with exponential backoff and reports `e` once per streak.
+    fn back_off(&mut self, e: anyhow::Error) {
+        self.failures = self.failures.saturating_add(1);
+        let backoff = self
+            .retry_backoff
+            .saturating_mul(1u32 << self.failures.saturating_sub(1).min(16))
+            .min(MAX_BACKOFF);
+        self.retry_at = Some(Instant::now() + backoff);
+        if self.send_streak.failed() {
+            report_error(&e.context(format!(
+                "appender \"{}\": cannot deliver mail, retrying with backoff \
+                 (next in {} ms, {} mail(s) waiting){}",
+                self.name,
+                backoff.as_millis(),
+                self.pending.len(),
+                match &self.spool {
+                    Some(s) => format!(
+                        "; mails waiting over {} s go to {}",
+                        self.spool_after.as_secs_f32(),
+                        s.dir().display()
+                    ),
+                    None => String::new(),
+                }
+            )));
+        }
+    }
+
+    /// Reports recipients the server refused for good, once per streak of the same refusals.
+    fn report_refused(&mut self, delivery: &Delivery) {
+        let addresses: Vec<Address> = delivery.refused.iter().map(|(a, _)| a.clone()).collect();
+        if addresses == self.refused_reported {
+            return;
+        }
+        if !addresses.is_empty() {
+            report_error(&anyhow::anyhow!(
+                "appender \"{}\": the server refused recipient(s) {}; the mail went to the {} \
+                 accepted recipient(s){}",
+                self.name,
+                list_refused(&delivery.refused),
+                delivery.accepted,
+                if delivery.deferred.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and is retried for {} deferred", delivery.deferred.len())
+                }
+            ));
+        }
+        self.refused_reported = addresses;
+    }
+
+    /// Leaves only `recipients` in the front mail's envelope (and its spool file), so a retry
+    /// reaches those who have not had it yet and nobody twice.
+    fn narrow_front(&mut self, recipients: Vec<Address>) {
+        let Some(mail) = self.pending.front_mut() else {
+            return;
+        };
+        match Envelope::new(mail.envelope.from().cloned(), recipients) {
+            Ok(envelope) => mail.envelope = envelope,
+            Err(_) => return, // no recipients: cannot happen for a deferral
+        }
+        let (Some(spool), Some(old)) = (&self.spool, mail.spooled.take()) else {
+            return;
+        };
+        match spool.store(mail) {
+            Ok(new) => {
+                mail.spooled = Some(new);
+                if let Err(e) = Spool::remove(&old) {
+                    report_error(&e.context(format!("appender \"{}\"", self.name)));
+                }
+            }
+            Err(e) => {
+                // The old file still names every recipient: a restart may resend to some.
+                mail.spooled = Some(old);
+                report_error(&e.context(format!("appender \"{}\"", self.name)));
+            }
+        }
     }
 
     /// Writes mails that waited at least `spool_after` (all of them with `all`) to the spool.
@@ -192,7 +302,7 @@ impl Sink for Outbox {
     }
 
     fn next_wake(&self) -> Option<Instant> {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() || self.login_refused {
             return self.transport.idle_since().map(|t| t + IDLE_CLOSE);
         }
         let retry = self.retry_at.unwrap_or_else(Instant::now);
@@ -204,7 +314,7 @@ impl Sink for Outbox {
 
     fn flush(&mut self, deadline: Instant) {
         super::appender::mark_mail_thread();
-        loop {
+        while !self.login_refused {
             self.attempt(Some(deadline));
             let now = Instant::now();
             if self.pending.is_empty() || now >= deadline {
@@ -222,9 +332,13 @@ impl Sink for Outbox {
             self.spool_overdue(true);
             let spooled = self.pending.iter().filter(|m| m.spooled.is_some()).count();
             report_error(&anyhow::anyhow!(
-                "appender \"{}\": out of time with {} mail(s) undelivered ({} in the spool); \
-                 delivery goes on in the background{}",
+                "appender \"{}\": {} with {} mail(s) undelivered ({} in the spool){}",
                 self.name,
+                if self.login_refused {
+                    "stopped by the refused login"
+                } else {
+                    "out of time; delivery goes on in the background"
+                },
                 self.pending.len(),
                 spooled,
                 if self.spool.is_none() {

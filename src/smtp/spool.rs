@@ -6,6 +6,10 @@
 //! File format (`*.mail`): a version line, the envelope sender and recipients, a blank line,
 //! then the message exactly as it goes over the wire (before dot-stuffing).
 //! One appender (one process) per spool directory.
+//!
+//! The spool holds full error text, so it is private: the directory is created `0700`, every
+//! file `0600`, and a directory that is a symbolic link or writable by group or others is
+//! refused (at build time and again before every write), never followed.
 
 use std::fs;
 use std::io::Write;
@@ -29,8 +33,11 @@ pub(crate) struct Spool {
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 impl Spool {
-    pub(crate) fn new(dir: PathBuf) -> Self {
-        Spool { dir }
+    /// A spool in `dir`, refused when `dir` exists but is not a private directory (see
+    /// [`check_dir`]). Creates nothing: the directory is made when the first mail is stored.
+    pub(crate) fn open(dir: PathBuf) -> anyhow::Result<Self> {
+        check_dir(&dir)?;
+        Ok(Spool { dir })
     }
 
     pub(crate) fn dir(&self) -> &Path {
@@ -39,7 +46,9 @@ impl Spool {
 
     /// Writes `mail` atomically and returns the file's path.
     pub(crate) fn store(&self, mail: &OutgoingMail) -> anyhow::Result<PathBuf> {
-        fs::create_dir_all(&self.dir)
+        // Checked again here: the directory may have been replaced since the appender started.
+        check_dir(&self.dir)?;
+        create_private_dir(&self.dir)
             .map_err(|e| anyhow::anyhow!("cannot create spool_dir {}: {e}", self.dir.display()))?;
         let millis = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -65,7 +74,7 @@ impl Spool {
         content.extend_from_slice(format!("to: {}\n\n", to.join(", ")).as_bytes());
         content.extend_from_slice(&mail.bytes);
         let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(&tmp)?;
+            let mut f = create_private_file(&tmp)?;
             f.write_all(&content)?;
             f.sync_all()?;
             fs::rename(&tmp, &path)?;
@@ -128,7 +137,63 @@ impl Spool {
     }
 }
 
+/// Refuses a spool directory that exists but is a symbolic link, not a directory, or (on unix)
+/// writable by group or others, who could then plant, read or replace mails. A missing one is
+/// fine: it is created private.
+fn check_dir(dir: &Path) -> anyhow::Result<()> {
+    let shown = dir.display();
+    let meta = match fs::symlink_metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => anyhow::bail!("field \"spool_dir\": cannot read {shown}: {e}"),
+    };
+    if meta.file_type().is_symlink() {
+        anyhow::bail!(
+            "field \"spool_dir\": {shown} is a symbolic link, which the spool never follows \
+             (someone else could point it elsewhere); give the real directory instead"
+        );
+    }
+    if !meta.is_dir() {
+        anyhow::bail!("field \"spool_dir\": {shown} exists and is not a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o022 != 0 {
+            anyhow::bail!(
+                "field \"spool_dir\": {shown} is writable by other users (mode {mode:04o}), who \
+                 could plant or replace spooled mails; run `chmod 700 {shown}` or use a \
+                 directory of your own"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Creates `dir` and any missing parents, each `0700` on unix.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates a new file `0600` on unix; fails if anything (a symbolic link included) is there.
+fn create_private_file(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// Reads a spool file, refusing anything that is not a regular file (a planted link).
 fn read_spool_file(path: &Path) -> anyhow::Result<OutgoingMail> {
+    if !fs::symlink_metadata(path)?.is_file() {
+        anyhow::bail!("not a regular file (a symbolic link or other); left in place");
+    }
     let content = fs::read(path)?;
     let split = content
         .windows(2)
@@ -167,7 +232,7 @@ mod tests {
     #[test]
     fn a_spooled_mail_reads_back_identically() {
         let dir = tempfile::tempdir().unwrap();
-        let spool = Spool::new(dir.path().join("spool"));
+        let spool = Spool::open(dir.path().join("spool")).unwrap();
         let envelope = Envelope::new(
             Some("a@example.com".parse().unwrap()),
             vec![

@@ -38,6 +38,8 @@ pub struct SmtpServer {
     stdin: Option<ChildStdin>,
     pub port: u16,
     pub mails: Arc<Mutex<Vec<ReceivedMail>>>,
+    /// Other things the server saw, one JSON object each (`{"event": "auth", "user", "ok"}`).
+    pub events: Arc<Mutex<Vec<serde_json::Value>>>,
 }
 
 fn script() -> PathBuf {
@@ -68,6 +70,8 @@ impl SmtpServer {
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("smtp_server.py did not print its port: {first:?}"));
         let sink = mails.clone();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let event_sink = events.clone();
         std::thread::spawn(move || {
             for line in stdout.lines() {
                 let Ok(line) = line else { break };
@@ -75,6 +79,10 @@ impl SmtpServer {
                     Ok(v) => v,
                     Err(e) => panic!("bad line from smtp_server.py: {e}: {line}"),
                 };
+                if v.get("event").is_some() {
+                    event_sink.lock().unwrap().push(v);
+                    continue;
+                }
                 let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
                 let list = |k: &str| {
                     v[k].as_array()
@@ -101,6 +109,7 @@ impl SmtpServer {
             stdin,
             port,
             mails,
+            events,
         }
     }
 
@@ -111,6 +120,17 @@ impl SmtpServer {
     /// A copy of what arrived so far.
     pub fn received(&self) -> Vec<ReceivedMail> {
         self.mails.lock().unwrap().clone()
+    }
+
+    /// The events of kind `kind` seen so far.
+    pub fn events(&self, kind: &str) -> Vec<serde_json::Value> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e["event"] == kind)
+            .cloned()
+            .collect()
     }
 
     /// Waits (bounded) until `done` holds for the mails received so far.
