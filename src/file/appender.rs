@@ -17,10 +17,13 @@ use log4rs::append::Append;
 use log4rs::encode::Encode;
 
 use super::builder::{Compression, DEFAULT_FORMAT, RotatingFileAppenderBuilder};
+use super::clock::{Clock, unix_seconds};
+use super::dated::DatedBackups;
 use super::group::{Errors, Group};
 use super::lock::ProcessLock;
 use super::reopen::{FileId, ReopenCheck, moved_away};
 use super::rollover::{BackupNamer, rotate};
+use super::schedule::{Period, Schedule};
 use super::trigger::{FileState, Trigger};
 use crate::report::FailureStreak;
 use crate::worker::{OnFull, Sink, Worker};
@@ -55,6 +58,10 @@ struct Shared {
     backup_count: u32,
     /// `mode:` for the log files this appender creates.
     mode: Option<u32>,
+    /// Rotation by time: when, and the dated backups it makes.
+    schedule: Option<Schedule>,
+    dated: Option<DatedBackups>,
+    clock: Arc<dyn Clock>,
     buffer_capacity: usize,
     encoder: Box<dyn Encode>,
     process_lock: Option<ProcessLock>,
@@ -72,6 +79,8 @@ struct State {
     buffer: Vec<u8>,
     buffered_records: u64,
     check: ReopenCheck,
+    /// Rotation by time: the current interval (when it ends, what its backup is called).
+    period: Option<Period>,
     /// The error that started the current failure streak, for the "records lost" line.
     failure: String,
 }
@@ -85,12 +94,15 @@ struct OpenFile {
     regular: bool,
 }
 
-impl OpenFile {
-    fn state(&self) -> FileState {
-        FileState {
-            size: self.size,
-            regular: self.regular,
-        }
+impl State {
+    /// What the trigger is asked about: the open file and the end of the current interval.
+    fn file_state(&self) -> Option<FileState> {
+        let open = self.file.as_ref()?;
+        Some(FileState {
+            size: open.size,
+            regular: open.regular,
+            rollover_at: self.period.as_ref().map_or(i64::MAX, |p| p.ends_at),
+        })
     }
 }
 
@@ -133,6 +145,18 @@ impl RotatingFileAppender {
             b.name.clone()
         };
         let names = BackupNamer::new(&path);
+        let schedule = b.schedule();
+        let max_bytes = b.effective_max_bytes();
+        let dated =
+            schedule.map(|s| DatedBackups::new(names.clone(), s, max_bytes > 0, b.backup_count));
+        // Python's rule: the first interval is computed from the existing file's modification
+        // time (a process started after a missed rollover rotates at its first record).
+        let period = schedule.map(|s| {
+            let start = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .unwrap_or_else(|_| b.clock.now());
+            s.period_from(unix_seconds(start))
+        });
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
                 io::Error::new(
@@ -172,9 +196,12 @@ impl RotatingFileAppender {
         let shared = Arc::new(Shared {
             name: label,
             names,
-            trigger: Trigger::new(b.max_bytes, b.backup_count),
+            trigger: Trigger::new(max_bytes, b.backup_count, schedule.is_some()),
             backup_count: b.backup_count,
             mode: b.mode,
+            schedule,
+            dated,
+            clock: b.clock,
             buffer_capacity: b.buffer,
             encoder,
             process_lock,
@@ -185,6 +212,7 @@ impl RotatingFileAppender {
                 buffer: Vec::with_capacity(b.buffer),
                 buffered_records: 0,
                 check: ReopenCheck::new(),
+                period,
                 failure: String::new(),
             }),
             group: Group::default(),
@@ -236,6 +264,7 @@ impl fmt::Debug for RotatingFileAppender {
             .field("name", &self.shared.name)
             .field("path", &self.shared.names.base())
             .field("trigger", &self.shared.trigger)
+            .field("schedule", &self.shared.schedule)
             .field("backup_count", &self.shared.backup_count)
             .field("buffer", &self.shared.buffer_capacity)
             .field("multiprocess", &self.shared.process_lock.is_some())
@@ -390,16 +419,16 @@ impl Shared {
         let (first, start) = (*next, *offset);
         *next += 1;
         *offset += lens[first];
-        self.make_current(state)?;
+        let now = self.now();
+        self.make_current(state, now)?;
         if self.streak.is_failing() {
-            *rotated |= self.write_lost_notice(state)?;
+            *rotated |= self.write_lost_notice(state, now)?;
         }
-        *rotated |= self.roll_if_due(state, lens[first] as u64)?;
-        let open = self.current(state)?;
-        let mut file = open.state();
+        *rotated |= self.roll_if_due(state, lens[first] as u64, now)?;
+        let mut file = self.file_state(state)?;
         file.size += lens[first] as u64;
         while let Some(&len) = lens.get(*next) {
-            if self.trigger.fires(file, len as u64) {
+            if self.trigger.fires(file, len as u64, now) {
                 break;
             }
             file.size += len as u64;
@@ -410,15 +439,41 @@ impl Shared {
     }
 
     /// Asks the trigger about the next `len` bytes and rolls over if it says so; true if it did.
-    fn roll_if_due(&self, state: &mut State, len: u64) -> io::Result<bool> {
-        let open = self.current(state)?;
-        if !self.trigger.fires(open.state(), len) {
+    fn roll_if_due(&self, state: &mut State, len: u64, now: i64) -> io::Result<bool> {
+        let file = self.file_state(state)?;
+        if !self.trigger.fires(file, len, now) {
+            if !file.regular && now >= file.rollover_at {
+                // Python: not a regular file, so no rollover, but the next interval begins.
+                self.next_period(state, now);
+            }
             return Ok(false);
         }
         // What is buffered belongs to the file being rolled over.
         self.flush_buffer(state)?;
-        self.roll(state)?;
+        self.roll(state, now)?;
         Ok(true)
+    }
+
+    fn file_state(&self, state: &State) -> io::Result<FileState> {
+        state
+            .file_state()
+            .ok_or_else(|| io::Error::other("the log file is not open"))
+    }
+
+    /// The time for rotation by time; without it the clock is never read.
+    fn now(&self) -> i64 {
+        match self.schedule {
+            Some(_) => unix_seconds(self.clock.now()),
+            None => 0,
+        }
+    }
+
+    /// Starts the interval after the current one, computed from `now` as Python's
+    /// `doRollover` does.
+    fn next_period(&self, state: &mut State, now: i64) {
+        if let Some(s) = &self.schedule {
+            state.period = Some(s.period_from(now));
+        }
     }
 
     /// The write policy: with a buffer, bytes that fit are kept for a later `write` (written
@@ -467,7 +522,7 @@ impl Shared {
     /// After a failure streak, one line saying how many records were lost and when. It is
     /// written straight to the file (never only buffered), and the streak ends only once it is
     /// there: if writing fails again, the same streak goes on and keeps counting.
-    fn write_lost_notice(&self, state: &mut State) -> io::Result<bool> {
+    fn write_lost_notice(&self, state: &mut State, now: i64) -> io::Result<bool> {
         let lost = self.streak.failures();
         let since = chrono::DateTime::from_timestamp_millis(self.streak.since_unix_ms() as i64)
             .map(|t| {
@@ -499,7 +554,7 @@ impl Shared {
                 format!("{lost} records were lost between {since} and {until}\n").as_bytes(),
             );
         }
-        let rotated = self.roll_if_due(state, line.len() as u64)?;
+        let rotated = self.roll_if_due(state, line.len() as u64, now)?;
         self.flush_buffer(state)?;
         write_or_undo(self.current(state)?, &line)?;
         self.streak.recovered();
@@ -531,12 +586,13 @@ impl Shared {
 
     /// Opens the file if it is not, and notices when someone else moved or deleted it (every
     /// write in multi-process mode, where the size is also re-read; else at most once a second).
-    fn make_current(&self, state: &mut State) -> io::Result<()> {
+    fn make_current(&self, state: &mut State, now: i64) -> io::Result<()> {
         let Some(open) = &mut state.file else {
             return self.open(state);
         };
         if self.process_lock.is_some() {
             if moved_away(self.names.base(), open.id) {
+                self.after_moved_away(state, now);
                 return self.open(state);
             }
             open.size = open.file.metadata()?.len();
@@ -544,12 +600,21 @@ impl Shared {
             if moved_away(self.names.base(), open.id) {
                 // What is buffered was logged before the move: it belongs to the moved file.
                 self.flush_buffer(state)?;
+                self.after_moved_away(state, now);
                 return self.open(state);
             }
             // Truncated in place (logrotate's copytruncate) or appended to by someone else.
             open.size = open.file.metadata()?.len() + state.buffer.len() as u64;
         }
         Ok(())
+    }
+
+    /// The file was moved away by someone else (another process sharing it rotated it, or
+    /// logrotate): if the current interval is over, that move was its rollover.
+    fn after_moved_away(&self, state: &mut State, now: i64) {
+        if state.period.as_ref().is_some_and(|p| now >= p.ends_at) {
+            self.next_period(state, now);
+        }
     }
 
     fn open(&self, state: &mut State) -> io::Result<()> {
@@ -569,11 +634,25 @@ impl Shared {
         Ok(())
     }
 
-    fn roll(&self, state: &mut State) -> io::Result<()> {
+    fn roll(&self, state: &mut State, now: i64) -> io::Result<()> {
         let _rotation = self.rotation.lock().unwrap_or_else(|p| p.into_inner());
+        let (Some(dated), Some(period)) = (&self.dated, state.period.clone()) else {
+            state.file = None;
+            rotate(&self.names, self.backup_count)?;
+            return self.open(state);
+        };
+        // Python's doRollover: the backup is named for the interval's start; the next interval
+        // is computed from now. A size rollover within the interval keeps the interval.
+        if now >= period.ends_at {
+            self.next_period(state, now);
+        }
         state.file = None;
-        rotate(&self.names, self.backup_count)?;
-        self.open(state)
+        let moved = dated.rotate(&period.label);
+        self.open(state)?;
+        if moved? {
+            dated.delete_old()?;
+        }
+        Ok(())
     }
 }
 

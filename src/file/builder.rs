@@ -4,19 +4,23 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use log4rs::encode::Encode;
 use serde::Deserialize;
 
 use super::RotatingFileAppender;
+use super::clock::{Clock, SystemClock};
+use super::schedule::{AtTime, Schedule, When};
 
 /// The format of the default encoder: Python's
 /// `"%(asctime)s %(levelname)s: %(message)s [in %(pathname)s:%(lineno)d]"`.
 pub const DEFAULT_FORMAT: &str =
     "%(asctime)s %(levelname)s: %(message)s [in %(pathname)s:%(lineno)d]";
 
-/// `max_bytes` when not given: 10 MiB.
+/// `max_bytes` when not given and `when` is not given either: 10 MiB (with `when`, the default
+/// is 0: rotation by time only).
 pub const DEFAULT_MAX_BYTES: u64 = 10 << 20;
 /// `backup_count` when not given: 5.
 pub const DEFAULT_BACKUP_COUNT: u32 = 5;
@@ -43,8 +47,12 @@ pub enum Compression {
 ///
 /// | setting | default | YAML field |
 /// |---|---|---|
-/// | [`max_bytes`](Self::max_bytes) | 10 MiB | `max_bytes` |
+/// | [`max_bytes`](Self::max_bytes) | 10 MiB; 0 with `when` | `max_bytes` |
 /// | [`backup_count`](Self::backup_count) | 5 | `backup_count` |
+/// | [`when`](Self::when) | none: rotation by size only | `when` |
+/// | [`interval`](Self::interval) | 1 | `interval` |
+/// | [`utc`](Self::utc) | false: local time | `utc` |
+/// | [`at_time`](Self::at_time) | none: midnight | `at_time` |
 /// | [`compress`](Self::compress) | none | `compress` |
 /// | [`delay`](Self::delay) | false | `delay` |
 /// | [`multiprocess`](Self::multiprocess) | false | `multiprocess` |
@@ -67,7 +75,7 @@ pub enum Compression {
 #[derive(Debug)]
 pub struct RotatingFileAppenderBuilder {
     pub(crate) name: String,
-    pub(crate) max_bytes: u64,
+    pub(crate) max_bytes: Option<u64>,
     pub(crate) backup_count: u32,
     pub(crate) compress: Compression,
     pub(crate) delay: bool,
@@ -76,13 +84,18 @@ pub struct RotatingFileAppenderBuilder {
     pub(crate) flush_interval: Duration,
     pub(crate) mode: Option<u32>,
     pub(crate) encoder: Option<Box<dyn Encode>>,
+    pub(crate) when: Option<When>,
+    pub(crate) interval: Option<u32>,
+    pub(crate) utc: Option<bool>,
+    pub(crate) at_time: Option<AtTime>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl Default for RotatingFileAppenderBuilder {
     fn default() -> Self {
         RotatingFileAppenderBuilder {
             name: String::new(),
-            max_bytes: DEFAULT_MAX_BYTES,
+            max_bytes: None,
             backup_count: DEFAULT_BACKUP_COUNT,
             compress: Compression::None,
             delay: false,
@@ -91,6 +104,11 @@ impl Default for RotatingFileAppenderBuilder {
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             mode: None,
             encoder: None,
+            when: None,
+            interval: None,
+            utc: None,
+            at_time: None,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -103,14 +121,18 @@ impl RotatingFileAppenderBuilder {
     }
 
     /// Roll over before a record would bring the file to this many bytes (Python's
-    /// `maxBytes`). 0 never rolls over. Default 10 MiB.
+    /// `maxBytes`). 0 never rolls over by size. Default 10 MiB, or 0 with [`when`](Self::when);
+    /// with both, the file rolls over by whichever comes first and the backups of one interval
+    /// are numbered (`app.log.2026-12-01.1`, `.2`, ...).
     pub fn max_bytes(mut self, max_bytes: u64) -> Self {
-        self.max_bytes = max_bytes;
+        self.max_bytes = Some(max_bytes);
         self
     }
 
     /// How many backups to keep: `app.log.1` (newest) .. `app.log.N` (oldest). With 0 the file
-    /// is never rotated and grows without limit, as in Python. Default 5.
+    /// is never rotated and grows without limit, as in Python. With [`when`](Self::when): the N
+    /// newest dated backups are kept and older ones deleted (Python's `getFilesToDelete`); 0
+    /// keeps them all. Default 5.
     pub fn backup_count(mut self, backup_count: u32) -> Self {
         self.backup_count = backup_count;
         self
@@ -159,6 +181,40 @@ impl RotatingFileAppenderBuilder {
     /// compressed or not. At most `0o7777`. Ignored on Windows.
     pub fn mode(mut self, mode: u32) -> Self {
         self.mode = Some(mode);
+        self
+    }
+
+    /// Rotate by time, as Python's `TimedRotatingFileHandler(when=...)`: every `interval`
+    /// seconds, minutes, hours or days (counted from the start, or from the existing file's
+    /// modification time), at midnight, or weekly. Backups are named for the start of their
+    /// interval, e.g. `app.log.2026-12-01`. See the [module documentation](crate::file).
+    pub fn when(mut self, when: When) -> Self {
+        self.when = Some(when);
+        self
+    }
+
+    /// How many units of [`when`](Self::when) make one interval (Python's `interval`). Default 1.
+    pub fn interval(mut self, interval: u32) -> Self {
+        self.interval = Some(interval);
+        self
+    }
+
+    /// Time-based rotation in UTC instead of local time (Python's `utc`). Default false.
+    pub fn utc(mut self, utc: bool) -> Self {
+        self.utc = Some(utc);
+        self
+    }
+
+    /// With `when` [`When::Midnight`] or [`When::Weekday`]: roll over at this time of day
+    /// instead of midnight (Python's `atTime`).
+    pub fn at_time(mut self, at_time: AtTime) -> Self {
+        self.at_time = Some(at_time);
+        self
+    }
+
+    /// The clock time-based rotation reads (default [`SystemClock`]); for tests.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -219,7 +275,67 @@ impl RotatingFileAppenderBuilder {
                 "field \"flush_interval\": must be more than 0, e.g. \"1 second\"".into(),
             );
         }
+        self.check_time_fields()
+    }
+
+    fn check_time_fields(&self) -> io::Result<()> {
+        let refuse = |message: String| Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+        let Some(when) = self.when else {
+            let stray = [
+                ("interval", self.interval.is_some()),
+                ("utc", self.utc.is_some()),
+                ("at_time", self.at_time.is_some()),
+            ];
+            if let Some((field, _)) = stray.iter().find(|(_, given)| *given) {
+                return refuse(format!(
+                    "field \"{field}\": only with when: (rotation by time), e.g. \
+                     `when: midnight`; the values of when are {}",
+                    super::schedule::WHEN_VALUES
+                ));
+            }
+            return Ok(());
+        };
+        if self.interval == Some(0) {
+            return refuse(
+                "field \"interval\": must be 1 or more (how many units of when: make one \
+                 interval)"
+                    .into(),
+            );
+        }
+        if self.at_time.is_some() && !when.takes_at_time() {
+            return refuse(format!(
+                "field \"at_time\": only with when: midnight or W0..W6, not when: {when} \
+                 (which rolls over every interval from the start); remove at_time or use \
+                 when: midnight"
+            ));
+        }
+        if self.compress == Compression::Gzip {
+            return refuse(
+                "field \"compress\": gzip is not available with when: yet (dated backups stay \
+                 plain); remove compress or when"
+                    .into(),
+            );
+        }
         Ok(())
+    }
+
+    /// The rotation by time these settings ask for, if any.
+    pub(crate) fn schedule(&self) -> Option<Schedule> {
+        Some(Schedule {
+            when: self.when?,
+            interval: self.interval.unwrap_or(1),
+            utc: self.utc.unwrap_or(false),
+            at_time: self.at_time,
+        })
+    }
+
+    /// `max_bytes` as given, or its default (none with `when`).
+    pub(crate) fn effective_max_bytes(&self) -> u64 {
+        match (self.max_bytes, self.when) {
+            (Some(n), _) => n,
+            (None, Some(_)) => 0,
+            (None, None) => DEFAULT_MAX_BYTES,
+        }
     }
 }
 

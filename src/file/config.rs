@@ -5,9 +5,8 @@ use log4rs::encode::EncoderConfig;
 use serde::Deserialize;
 
 use super::RotatingFileAppender;
-use super::builder::{
-    Compression, DEFAULT_BACKUP_COUNT, DEFAULT_MAX_BYTES, RotatingFileAppenderBuilder,
-};
+use super::builder::{Compression, DEFAULT_BACKUP_COUNT, RotatingFileAppenderBuilder};
+use super::schedule::{AtTime, When};
 use crate::config::{ByteSize, HumanDuration};
 
 /// `kind: rotating_file` in YAML.
@@ -15,8 +14,8 @@ use crate::config::{ByteSize, HumanDuration};
 #[serde(deny_unknown_fields)]
 pub(crate) struct Config {
     pub(crate) path: String,
-    #[serde(default = "default_max_bytes")]
-    pub(crate) max_bytes: ByteSize,
+    #[serde(default)]
+    pub(crate) max_bytes: Option<ByteSize>,
     #[serde(default = "default_backup_count")]
     pub(crate) backup_count: u32,
     #[serde(default)]
@@ -33,6 +32,14 @@ pub(crate) struct Config {
     pub(crate) mode: Option<FileMode>,
     #[serde(default)]
     pub(crate) encoder: Option<EncoderConfig>,
+    #[serde(default, deserialize_with = "parse_from_str")]
+    pub(crate) when: Option<When>,
+    #[serde(default)]
+    pub(crate) interval: Option<u32>,
+    #[serde(default)]
+    pub(crate) utc: Option<bool>,
+    #[serde(default, deserialize_with = "parse_from_str")]
+    pub(crate) at_time: Option<AtTime>,
     /// log4rs's own `rolling_file` field; accepted only to reject it with a pointer to ours.
     #[serde(default)]
     pub(crate) policy: Option<serde_value::Value>,
@@ -67,8 +74,15 @@ impl<'de> Deserialize<'de> for FileMode {
     }
 }
 
-fn default_max_bytes() -> ByteSize {
-    ByteSize(DEFAULT_MAX_BYTES)
+/// A field given as a string that the type's `FromStr` parses (its error names the allowed
+/// values).
+fn parse_from_str<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr<Err = String>,
+{
+    let text = String::deserialize(d)?;
+    text.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
 fn default_backup_count() -> u32 {
@@ -91,12 +105,26 @@ impl Config {
         }
         let mut builder = RotatingFileAppender::builder()
             .name(self.appender_name)
-            .max_bytes(self.max_bytes.0)
             .backup_count(self.backup_count)
             .compress(self.compress)
             .delay(self.delay)
             .multiprocess(self.multiprocess)
             .buffer(usize::try_from(self.buffer.0).unwrap_or(usize::MAX));
+        if let Some(max_bytes) = self.max_bytes {
+            builder = builder.max_bytes(max_bytes.0);
+        }
+        if let Some(when) = self.when {
+            builder = builder.when(when);
+        }
+        if let Some(interval) = self.interval {
+            builder = builder.interval(interval);
+        }
+        if let Some(utc) = self.utc {
+            builder = builder.utc(utc);
+        }
+        if let Some(at_time) = self.at_time {
+            builder = builder.at_time(at_time);
+        }
         if let Some(interval) = self.flush_interval {
             builder = builder.flush_interval(interval.0);
         }

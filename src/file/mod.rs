@@ -31,13 +31,16 @@
 
 mod appender;
 mod builder;
+mod clock;
 mod config;
+mod dated;
 mod group;
 #[cfg(feature = "gzip")]
 mod gzip;
 mod lock;
 mod reopen;
 mod rollover;
+mod schedule;
 mod trigger;
 
 pub use appender::RotatingFileAppender;
@@ -45,6 +48,8 @@ pub use builder::{
     Compression, DEFAULT_BACKUP_COUNT, DEFAULT_FLUSH_INTERVAL, DEFAULT_FORMAT, DEFAULT_MAX_BYTES,
     MAX_BACKUP_COUNT, MAX_BUFFER, RotatingFileAppenderBuilder,
 };
+pub use clock::{Clock, SystemClock};
+pub use schedule::{AtTime, When};
 
 use log4rs::append::Append;
 use log4rs::config::{Deserialize, Deserializers};
