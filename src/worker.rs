@@ -50,11 +50,48 @@ pub trait Sink: Send + 'static {
 
     /// Deliver everything pending, giving up at `deadline`.
     fn flush(&mut self, deadline: Instant);
+
+    /// Whether the last [`Sink::flush`] delivered everything (what [`Worker::flush`] returns
+    /// when the flush finished in time). A sink that hands work on to another worker answers
+    /// for that one too.
+    fn flushed(&self) -> bool {
+        true
+    }
+}
+
+thread_local! {
+    /// The [`WorkerGroup`] of the worker running on this thread (0: not a worker thread).
+    static WORKER_GROUP: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The worker threads of one appender. Records logged on them (a TLS or SMTP library logs
+/// through `log` while the worker talks to the server) must not feed back into the appender
+/// they are about: the appender asks [`WorkerGroup::is_current`] and leaves those out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkerGroup(u64);
+
+impl WorkerGroup {
+    /// A group of its own.
+    pub fn new() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        WorkerGroup(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// True on a thread of one of this group's workers.
+    pub fn is_current(self) -> bool {
+        WORKER_GROUP.with(|g| g.get()) == self.0
+    }
+}
+
+impl Default for WorkerGroup {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 enum Message<T> {
     Item(T),
-    Flush(Instant, SyncSender<()>),
+    Flush(Instant, SyncSender<bool>),
 }
 
 /// A bounded queue served by one background thread running a [`Sink`].
@@ -64,6 +101,7 @@ pub struct Worker<T: Send + 'static> {
     dropped: Arc<AtomicU64>,
     thread: Option<JoinHandle<()>>,
     thread_id: std::thread::ThreadId,
+    group: WorkerGroup,
     shutdown_timeout: Duration,
 }
 
@@ -80,8 +118,28 @@ impl<T: Send + 'static> std::fmt::Debug for Worker<T> {
 const MAX_BATCH: usize = 1024;
 
 impl<T: Send + 'static> Worker<T> {
-    /// Starts a worker thread named `name` with a queue of `capacity` items.
+    /// Starts a worker thread named `name` with a queue of `capacity` items, in a
+    /// [`WorkerGroup`] of its own.
     pub fn spawn<S: Sink<Item = T>>(
+        name: &str,
+        capacity: usize,
+        on_full: OnFull,
+        shutdown_timeout: Duration,
+        sink: S,
+    ) -> std::io::Result<Self> {
+        Self::spawn_in(
+            WorkerGroup::new(),
+            name,
+            capacity,
+            on_full,
+            shutdown_timeout,
+            sink,
+        )
+    }
+
+    /// [`Worker::spawn`], in `group` (an appender with several workers puts them in one group).
+    pub fn spawn_in<S: Sink<Item = T>>(
+        group: WorkerGroup,
         name: &str,
         capacity: usize,
         on_full: OnFull,
@@ -92,16 +150,25 @@ impl<T: Send + 'static> Worker<T> {
         let dropped = Arc::new(AtomicU64::new(0));
         let thread = std::thread::Builder::new().name(name.to_owned()).spawn({
             let dropped = dropped.clone();
-            move || run(sink, receiver, dropped)
+            move || {
+                WORKER_GROUP.with(|g| g.set(group.0));
+                run(sink, receiver, dropped)
+            }
         })?;
         Ok(Worker {
             sender: Some(sender),
             on_full,
             dropped,
             thread_id: thread.thread().id(),
+            group,
             thread: Some(thread),
             shutdown_timeout,
         })
+    }
+
+    /// The group this worker's thread belongs to.
+    pub fn group(&self) -> WorkerGroup {
+        self.group
     }
 
     /// Queues an item. With [`OnFull::Drop`] it never waits; returns false if the item was
@@ -132,7 +199,8 @@ impl<T: Send + 'static> Worker<T> {
     }
 
     /// Waits until everything queued before this call has been handled and the sink flushed, or
-    /// `timeout` passed. Returns true if the flush completed in time.
+    /// `timeout` passed. Returns true if the flush completed in time and the sink says it
+    /// delivered everything ([`Sink::flushed`]).
     pub fn flush(&self, timeout: Duration) -> bool {
         let Some(sender) = &self.sender else {
             return false;
@@ -156,7 +224,7 @@ impl<T: Send + 'static> Worker<T> {
         }
         ack_rx
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .is_ok()
+            .unwrap_or(false)
     }
 }
 
@@ -213,7 +281,7 @@ fn run<S: Sink>(mut sink: S, receiver: Receiver<Message<S::Item>>, dropped: Arc<
         }
         if let Some((deadline, ack)) = flush_request {
             sink.flush(deadline);
-            let _ = ack.try_send(());
+            let _ = ack.try_send(sink.flushed());
         } else if sink.next_wake().is_some_and(|at| at <= Instant::now()) {
             sink.wake();
         }

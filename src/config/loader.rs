@@ -9,9 +9,11 @@ use log4rs::config::{Appender, Config, Deserializers, Logger, Root};
 use log4rs::filter::Filter;
 use serde_yaml::{Mapping, Value};
 
-use super::env::expand_tree;
-use super::fields::{APPENDER_NAME_KEY, closest_name, with_did_you_mean};
 use super::problems::{ConfigError, Place, Problems};
+use crate::fields::env::expand_tree;
+use crate::fields::strict::{APPENDER_NAME_KEY, closest_name, with_did_you_mean};
+use crate::fields::{LEVEL_FILTER_NAMES, parse_level_filter};
+use crate::registry;
 
 /// A config that loaded without a single problem.
 #[derive(Debug)]
@@ -106,7 +108,7 @@ fn place_of(path: &str) -> (Place, String) {
 }
 
 const TOP_LEVEL_KEYS: &[&str] = &["refresh_rate", "root", "appenders", "loggers"];
-const LEVELS: &str = "off, error, warn, info, debug, trace";
+const LEVELS: &str = LEVEL_FILTER_NAMES;
 
 struct Loader {
     deserializers: Deserializers,
@@ -236,7 +238,7 @@ impl Loader {
             );
             return None;
         };
-        let kinds = crate::appender_kinds();
+        let kinds = registry::appender_kinds();
         let kind = match map.remove("kind") {
             Some(Value::String(k)) => k,
             Some(other) => {
@@ -260,7 +262,7 @@ impl Loader {
                 return None;
             }
         };
-        if let Some(message) = crate::kind_unavailable(&kind) {
+        if let Some(message) = registry::kind_unavailable(&kind) {
             self.problems
                 .add(place, format!("field \"kind\": {message}"));
             return None;
@@ -282,7 +284,7 @@ impl Loader {
         if self.unexpanded.contains(place) {
             return None;
         }
-        if crate::is_our_appender_kind(&kind) {
+        if registry::our_appender_kind(&kind).is_some() {
             map.insert(
                 Value::String(APPENDER_NAME_KEY.into()),
                 Value::String(name.into()),
@@ -323,7 +325,7 @@ impl Loader {
                     place,
                     format!(
                         "field \"filters.{i}.kind\": missing; expected one of {}",
-                        crate::FILTER_KINDS.join(", ")
+                        registry::FILTER_KINDS.join(", ")
                     ),
                 );
                 ok = false;
@@ -469,8 +471,8 @@ impl Loader {
         let message = format!("{error:#}");
         let mut message = with_did_you_mean(&message);
         for (what, kinds) in [
-            ("encoder", crate::ENCODER_KINDS),
-            ("filter", crate::FILTER_KINDS),
+            ("encoder", registry::encoder_kinds()),
+            ("filter", registry::FILTER_KINDS.to_vec()),
         ] {
             let marker = format!("no {what} deserializer for kind `");
             if let Some(start) = message.find(&marker) {
@@ -508,13 +510,8 @@ fn parse_level(value: &Value) -> Result<LevelFilter, String> {
             ));
         }
     };
-    match text.to_ascii_lowercase().as_str() {
-        // Python's name for warn, accepted so configs written by Python users load.
-        "warning" => Ok(LevelFilter::Warn),
-        lower => lower.parse().map_err(|_| {
-            format!("field \"level\": unknown level {text:?}; expected one of {LEVELS}")
-        }),
-    }
+    parse_level_filter(text)
+        .ok_or_else(|| format!("field \"level\": unknown level {text:?}; expected one of {LEVELS}"))
 }
 
 fn unknown_field(name: &str, allowed: &[&str]) -> String {

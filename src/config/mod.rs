@@ -1,13 +1,13 @@
 //! Strict loading of log4rs YAML configs: every problem at once, each naming the appender or
 //! logger and the field; `$ENV{VAR}` expansion in every string; unknown kinds list the kinds that
 //! exist; unknown fields get a "did you mean".
+//!
+//! The field types (`ByteSize`, `HumanDuration`, `Secret`) live in [`crate::fields`]; they are
+//! re-exported here, where they used to be.
 
-mod env;
-pub(crate) mod fields;
 mod loader;
 mod problems;
 
-pub(crate) use fields::parse_config;
-pub use fields::{ByteSize, HumanDuration, Secret};
+pub use crate::fields::{ByteSize, HumanDuration, Secret};
 pub use loader::{LoadedConfig, load_config_file, load_config_str};
 pub use problems::{ConfigError, Place, Problem};

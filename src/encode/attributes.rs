@@ -146,7 +146,7 @@ fn misspelt_built_in(name: &str) -> Option<&'static str> {
     if let Some(b) = BUILT_IN.iter().find(|b| b.eq_ignore_ascii_case(name)) {
         return Some(b);
     }
-    let best = crate::config::fields::closest_name(name, BUILT_IN)?;
+    let best = crate::fields::closest_name(name, BUILT_IN)?;
     let distance = strsim::damerau_levenshtein(name, best);
     ((distance == 1 && best.len() >= 5) || (distance <= 2 && best.len() >= 8)).then_some(best)
 }

@@ -5,19 +5,14 @@ use log4rs::config::Deserializers;
 use log4rs::encode::{Encode, EncoderConfig};
 
 /// Builds the encoder an appender's `encoder:` field names (any kind registered in
-/// `deserializers`, ours or log4rs's), or `default()` when the field is absent.
-#[allow(dead_code)] // used by the appender kinds as they land
+/// `deserializers`, ours or log4rs's). Errors name the field and the kind.
 pub(crate) fn build_encoder(
-    config: Option<EncoderConfig>,
+    config: EncoderConfig,
     deserializers: &Deserializers,
-    default: impl FnOnce() -> Box<dyn Encode>,
 ) -> anyhow::Result<Box<dyn Encode>> {
-    match config {
-        None => Ok(default()),
-        Some(c) => deserializers
-            .deserialize::<dyn Encode>(&c.kind, c.config)
-            .map_err(|e| anyhow::anyhow!("field \"encoder\" (kind: {}): {e:#}", c.kind)),
-    }
+    deserializers
+        .deserialize::<dyn Encode>(&config.kind, config.config)
+        .map_err(|e| anyhow::anyhow!("field \"encoder\" (kind: {}): {e:#}", config.kind))
 }
 
 mod attributes;
@@ -25,4 +20,4 @@ mod format;
 mod printf;
 pub mod python;
 
-pub use python::PythonEncoder;
+pub use python::{PythonEncoder, PythonKind};

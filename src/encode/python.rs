@@ -14,9 +14,10 @@ use chrono::format::{Fixed, Item, Numeric, StrftimeItems};
 use chrono::{Local, LocalResult, TimeZone};
 use log::Record;
 use log::kv::{Key, Value};
-use log4rs::config::{Deserialize, Deserializers};
 use log4rs::encode::{Encode, Write};
 use serde::Deserialize as SerdeDeserialize;
+
+use crate::registry::{EncoderDeserializer, EncoderKind};
 
 use super::attributes::{
     Attribute, UNKNOWN_FILE, UNKNOWN_FUNCTION, base_name, level_name, level_number, module_name,
@@ -690,18 +691,19 @@ impl Encode for PythonEncoder {
     }
 }
 
-/// The YAML shape: `encoder: { kind: python, format: "...", datefmt: "..." }`.
+/// The YAML shape: `encoder: { kind: python, format: "...", datefmt: "..." }`. See
+/// [`PythonKind`].
 #[derive(SerdeDeserialize)]
 #[serde(deny_unknown_fields)]
-struct PythonEncoderConfig {
+pub struct PythonEncoderConfig {
     #[serde(default)]
     format: Option<String>,
     #[serde(default)]
     datefmt: Option<String>,
 }
 
-/// Builds a [`PythonEncoder`] from YAML (`kind: python`), registered by
-/// [`crate::deserializers`].
+/// The `python` encoder kind: builds a [`PythonEncoder`] from YAML. Listed in
+/// [`crate::registry`].
 ///
 /// ```yaml
 /// encoder:
@@ -714,18 +716,13 @@ struct PythonEncoderConfig {
 /// `field "format": column 13 (at "%(levelnam)s"): unknown attribute "levelnam" (did you mean
 /// "levelname"? ...)`.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct PythonEncoderDeserializer;
+pub struct PythonKind;
 
-impl Deserialize for PythonEncoderDeserializer {
-    type Trait = dyn Encode;
-    type Config = serde_value::Value;
+impl EncoderKind for PythonKind {
+    const KIND: &'static str = KIND;
+    type Config = PythonEncoderConfig;
 
-    fn deserialize(
-        &self,
-        config: serde_value::Value,
-        _: &Deserializers,
-    ) -> anyhow::Result<Box<dyn Encode>> {
-        let config: PythonEncoderConfig = crate::config::parse_config(config)?;
+    fn build(config: PythonEncoderConfig) -> anyhow::Result<Box<dyn Encode>> {
         let format = config.format.as_deref().unwrap_or(DEFAULT_FORMAT);
         let mut encoder =
             PythonEncoder::new(format).map_err(|e| anyhow::anyhow!("field \"format\": {e}"))?;
@@ -737,6 +734,9 @@ impl Deserialize for PythonEncoderDeserializer {
         Ok(Box::new(encoder))
     }
 }
+
+/// log4rs's deserializer of `kind: python` (what [`crate::deserializers`] registers).
+pub type PythonEncoderDeserializer = EncoderDeserializer<PythonKind>;
 
 #[cfg(test)]
 mod tests {
@@ -944,14 +944,15 @@ mod tests {
 
     #[test]
     fn yaml_config_errors_name_the_field() {
+        use log4rs::config::{Deserialize, Deserializers};
         let d = Deserializers::default();
         let value = |yaml: &str| serde_yaml::from_str::<serde_value::Value>(yaml).unwrap();
-        let e = PythonEncoderDeserializer
+        let e = PythonEncoderDeserializer::new()
             .deserialize(value("format: '%(levelnam)s'"), &d)
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("field \"format\": column 1"), "{e}");
-        let e = PythonEncoderDeserializer
+        let e = PythonEncoderDeserializer::new()
             .deserialize(value("fromat: '%(message)s'"), &d)
             .unwrap_err()
             .to_string();
@@ -961,7 +962,7 @@ mod tests {
             "{e}"
         );
         assert!(
-            PythonEncoderDeserializer
+            PythonEncoderDeserializer::new()
                 .deserialize(value("{}"), &d)
                 .is_ok()
         );

@@ -2,7 +2,6 @@
 //! record gets, what happens on other platforms, what happens to over-long messages.
 
 use std::fmt;
-use std::str::FromStr;
 
 use log::Record;
 use log4rs::encode::EncoderConfig;
@@ -237,8 +236,7 @@ fn event_id_by_level(entries: Vec<(String, Value)>) -> Result<EventId, String> {
                 default = id;
                 continue;
             }
-            "warning" => log::Level::Warn,
-            name => log::Level::from_str(name).map_err(|_| {
+            name => crate::fields::parse_level(name).ok_or_else(|| {
                 format!(
                     "unknown key {k:?}; use level names (error, warn, info, debug, trace) and \
                      default, or from_key"
@@ -308,5 +306,27 @@ impl fmt::Display for OnOtherPlatforms {
             OnOtherPlatforms::Error => "error",
             OnOtherPlatforms::Ignore => "ignore",
         })
+    }
+}
+
+impl WindowsEventLogConfig {
+    /// The builder this config describes (checks happen in the builder, as for code);
+    /// `deserializers` build the `encoder`.
+    pub(crate) fn into_builder(
+        self,
+        deserializers: &log4rs::config::Deserializers,
+    ) -> anyhow::Result<super::WindowsEventLogAppenderBuilder> {
+        let mut builder = super::WindowsEventLogAppender::builder();
+        if let Some(encoder) = self.encoder {
+            builder = builder.encoder(crate::encode::build_encoder(encoder, deserializers)?);
+        }
+        Ok(builder
+            .name(self.appender_name)
+            .source(self.source)
+            .log(self.log)
+            .event_id(self.event_id)
+            .category(self.category)
+            .long_messages(self.long_messages)
+            .on_other_platforms(self.on_other_platforms))
     }
 }

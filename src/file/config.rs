@@ -7,12 +7,12 @@ use serde::Deserialize;
 use super::RotatingFileAppender;
 use super::builder::{Compression, DEFAULT_BACKUP_COUNT, RotatingFileAppenderBuilder};
 use super::schedule::{AtTime, When};
-use crate::config::{ByteSize, HumanDuration};
+use crate::fields::{ByteSize, HumanDuration};
 
 /// `kind: rotating_file` in YAML.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Config {
+pub struct Config {
     pub(crate) path: String,
     #[serde(default)]
     pub(crate) max_bytes: Option<ByteSize>,
@@ -132,59 +132,8 @@ impl Config {
             builder = builder.mode(mode.0);
         }
         if let Some(encoder) = self.encoder {
-            let encoder =
-                crate::encode::build_encoder(Some(encoder), deserializers, unreachable_default)?;
-            builder = builder.encoder(encoder);
+            builder = builder.encoder(crate::encode::build_encoder(encoder, deserializers)?);
         }
-        Ok((builder, expand_env(&self.path)))
-    }
-}
-
-// `build_encoder` wants a default; with an `encoder:` given it is never called.
-fn unreachable_default() -> Box<dyn log4rs::encode::Encode> {
-    Box::new(log4rs::encode::pattern::PatternEncoder::default())
-}
-
-/// Expands `$ENV{NAME}` in a path, as log4rs's own file appenders do. An unset variable is left
-/// as written, so the resulting error names it.
-pub(crate) fn expand_env(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    let mut rest = path;
-    while let Some(start) = rest.find("$ENV{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 5..];
-        match after.find('}') {
-            Some(end) => {
-                let name = &after[..end];
-                match std::env::var(name) {
-                    Ok(value) => out.push_str(&value),
-                    Err(_) => out.push_str(&rest[start..start + 5 + end + 1]),
-                }
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn env_vars_in_paths_expand_and_unset_ones_stay_visible() {
-        // PATH is set in every test environment.
-        let path = std::env::var("PATH").unwrap();
-        assert_eq!(expand_env("a/$ENV{PATH}/b"), format!("a/{path}/b"));
-        assert_eq!(
-            expand_env("$ENV{LOG4RS_APPENDERS_SURELY_UNSET}/x"),
-            "$ENV{LOG4RS_APPENDERS_SURELY_UNSET}/x"
-        );
-        assert_eq!(expand_env("plain/$ENV{"), "plain/$ENV{");
+        Ok((builder, crate::fields::expand_env(&self.path).0))
     }
 }

@@ -51,29 +51,41 @@ pub use builder::{
 pub use clock::{Clock, SystemClock};
 pub use schedule::{AtTime, When};
 
+use std::path::PathBuf;
+
 use log4rs::append::Append;
-use log4rs::config::{Deserialize, Deserializers};
+use log4rs::config::Deserializers;
 
-/// Builds a [`RotatingFileAppender`] from `kind: rotating_file` YAML. Registered by
-/// [`crate::deserializers`].
+use crate::registry::{AppenderDeserializer, AppenderKind};
+
+/// The `rotating_file` kind, listed in [`crate::registry`]: YAML -> a checked builder -> a
+/// [`RotatingFileAppender`].
 #[derive(Clone, Copy, Debug, Default)]
-pub struct RotatingFileAppenderDeserializer;
+pub struct RotatingFileKind;
 
-impl Deserialize for RotatingFileAppenderDeserializer {
-    type Trait = dyn Append;
-    type Config = serde_value::Value;
+/// log4rs's deserializer of `kind: rotating_file` (what [`crate::deserializers`] registers).
+pub type RotatingFileAppenderDeserializer = AppenderDeserializer<RotatingFileKind>;
 
-    fn deserialize(
-        &self,
-        config: serde_value::Value,
+impl AppenderKind for RotatingFileKind {
+    const KIND: &'static str = "rotating_file";
+    const FEATURE: Option<&'static str> = None;
+    type Config = config::Config;
+    type Checked = (RotatingFileAppenderBuilder, PathBuf);
+
+    fn check(
+        c: config::Config,
         deserializers: &Deserializers,
-    ) -> anyhow::Result<Box<dyn Append>> {
-        let c: config::Config = crate::config::parse_config(config)?;
+    ) -> anyhow::Result<(RotatingFileAppenderBuilder, PathBuf)> {
         let (builder, path) = c.into_builder(deserializers)?;
-        // A refused setting's message names its field already; what fails after is the file.
-        builder
-            .check(std::path::Path::new(&path))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let path = PathBuf::from(path);
+        // A refused setting's message names its field already.
+        builder.check(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok((builder, path))
+    }
+
+    fn start(
+        (builder, path): (RotatingFileAppenderBuilder, PathBuf),
+    ) -> anyhow::Result<Box<dyn Append>> {
         builder
             .build(&path)
             .map_err(|e| anyhow::anyhow!("field \"path\": {e}"))

@@ -3,10 +3,9 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use lettre::message::Mailbox;
 use log::{Level, Record};
 use log4rs::append::Append;
 use log4rs::encode::Encode;
@@ -14,12 +13,16 @@ use log4rs::encode::writer::simple::SimpleWriter;
 
 use crate::encode::PythonEncoder;
 use crate::report::{FailureStreak, report_error};
-use crate::worker::{Sink, Worker};
+use crate::worker::{OnFull, Sink, Worker, WorkerGroup};
 
-use super::builder::SmtpAppenderBuilder;
+use super::builder::{CheckedSmtpAppender, SmtpAppenderBuilder};
 use super::digest::{Digest, QueuedRecord};
 use super::message::{Addressing, OutgoingMail, compose};
-use super::transport::ServerSettings;
+use super::outbox::Outbox;
+use super::transport::Transport;
+
+/// Composed mails that may wait for the sending thread before the digest thread waits.
+const OUTBOX_QUEUE: usize = 64;
 
 /// Mails log records (errors by default) through SMTP, from a background thread, as digests.
 ///
@@ -28,15 +31,12 @@ use super::transport::ServerSettings;
 /// (`kind: smtp`).
 pub struct SmtpAppender {
     name: String,
-    server: ServerSettings,
-    to: Vec<Mailbox>,
     threshold: Level,
     keep_context: bool,
     subject: PythonEncoder,
     encoder: Box<dyn Encode>,
     worker: Worker<QueuedRecord>,
     dropped_errors: Arc<AtomicU64>,
-    delivered_at_flush: Arc<AtomicBool>,
     queue_streak: FailureStreak,
     timeout: Duration,
     queue_size: usize,
@@ -46,11 +46,6 @@ impl fmt::Debug for SmtpAppender {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SmtpAppender")
             .field("name", &self.name)
-            .field("server", &self.server)
-            .field(
-                "to",
-                &self.to.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
-            )
             .field("level", &self.threshold)
             .field("worker", &self.worker)
             .finish_non_exhaustive()
@@ -63,36 +58,75 @@ impl SmtpAppender {
         SmtpAppenderBuilder::default()
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn new(
-        name: String,
-        server: ServerSettings,
-        to: Vec<Mailbox>,
-        threshold: Level,
-        keep_context: bool,
-        subject: PythonEncoder,
-        encoder: Box<dyn Encode>,
-        worker: Worker<QueuedRecord>,
-        dropped_errors: Arc<AtomicU64>,
-        delivered_at_flush: Arc<AtomicBool>,
-        timeout: Duration,
-        queue_size: usize,
-    ) -> Self {
-        SmtpAppender {
+    /// Starts a checked appender: its sending thread (which picks up mail left in the spool)
+    /// and its mail worker. Never connects before a mail is due.
+    pub fn start(checked: CheckedSmtpAppender) -> anyhow::Result<SmtpAppender> {
+        let CheckedSmtpAppender {
             name,
             server,
-            to,
-            threshold,
+            addressing,
+            digest,
+            level,
+            subject,
+            encoder,
+            spool,
+            spool_after,
+            retry_backoff,
+            queue_size,
+            on_full,
+        } = checked;
+        let timeout = server.timeout;
+        let group = WorkerGroup::new();
+        let outbox = Outbox::new(
+            name.clone(),
+            Transport::new(server),
+            retry_backoff,
+            spool,
+            spool_after,
+        );
+        let outbox = Worker::spawn_in(
+            group,
+            &format!("log4rs-smtp-send-{name}"),
+            OUTBOX_QUEUE,
+            OnFull::Block,
+            timeout,
+            outbox,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot start the mail sending thread: {e}"))?;
+        let keep_context = digest.context_records > 0;
+        let dropped_errors = Arc::new(AtomicU64::new(0));
+        let sink = DigestSink {
+            name: name.clone(),
+            digest: Digest::new(digest),
+            addressing,
+            outbox,
+            dropped_errors: dropped_errors.clone(),
+            errors_seen: 0,
+            dropped_seen: 0,
+            context_seen: 0,
+            delivered: true,
+        };
+        let worker = Worker::spawn_in(
+            group,
+            &format!("log4rs-smtp-{name}"),
+            queue_size,
+            on_full,
+            timeout,
+            sink,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot start the mail worker thread: {e}"))?;
+        Ok(SmtpAppender {
+            name,
+            threshold: level,
             keep_context,
             subject,
             encoder,
             worker,
             dropped_errors,
-            delivered_at_flush,
             queue_streak: FailureStreak::default(),
             timeout,
             queue_size,
-        }
+        })
     }
 
     /// Error records dropped because the queue was full, since the appender started.
@@ -101,20 +135,11 @@ impl SmtpAppender {
     }
 }
 
-thread_local! {
-    /// Set on this appender's own threads: records logged there (rustls logs through `log`)
-    /// must not feed back into the mail they are about.
-    static ON_MAIL_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Marks the current thread as one of the mail threads (see [`ON_MAIL_THREAD`]).
-pub(crate) fn mark_mail_thread() {
-    ON_MAIL_THREAD.with(|f| f.set(true));
-}
-
 impl Append for SmtpAppender {
     fn append(&self, record: &Record) -> anyhow::Result<()> {
-        if ON_MAIL_THREAD.with(|f| f.get()) {
+        // Records logged by the mail threads themselves (rustls logs through `log`) must not
+        // feed back into the mail they are about.
+        if self.worker.group().is_current() {
             return Ok(());
         }
         let mailed = record.level() <= self.threshold;
@@ -165,11 +190,9 @@ impl Append for SmtpAppender {
     }
 
     fn flush(&self) {
-        // The sending thread's verdict counts: the digest thread may answer in time while the
-        // mail itself is still on its way.
-        let done =
-            self.worker.flush(self.timeout) && self.delivered_at_flush.load(Ordering::Acquire);
-        if !done {
+        // The sending thread's verdict counts (`DigestSink::flushed`): the digest thread may
+        // answer in time while the mail itself is still on its way.
+        if !self.worker.flush(self.timeout) {
             report_error(&anyhow::anyhow!(
                 "appender \"{}\": flush timed out after {} ms; delivery goes on in the background",
                 self.name,
@@ -186,35 +209,31 @@ pub(crate) struct DigestSink {
     digest: Digest,
     addressing: Addressing,
     outbox: Worker<OutgoingMail>,
+    /// Error records the appender could not queue (it counts them: only it knows the level).
     dropped_errors: Arc<AtomicU64>,
+    /// Of `dropped_errors`, how many the digest has.
+    errors_seen: u64,
+    /// Every record the queue dropped (errors and context records), as the worker counted them.
     dropped_seen: u64,
-    delivered_at_flush: Arc<AtomicBool>,
+    /// Of those, how many the digest has as context records.
+    context_seen: u64,
+    /// Whether the last flush got every mail to the server.
+    delivered: bool,
 }
 
 impl DigestSink {
-    pub(crate) fn new(
-        name: String,
-        digest: Digest,
-        addressing: Addressing,
-        outbox: Worker<OutgoingMail>,
-        dropped_errors: Arc<AtomicU64>,
-        delivered_at_flush: Arc<AtomicBool>,
-    ) -> Self {
-        DigestSink {
-            name,
-            digest,
-            addressing,
-            outbox,
-            dropped_errors,
-            dropped_seen: 0,
-            delivered_at_flush,
-        }
-    }
-
+    /// Hands the queue's losses to the digest: the error records among them, and the context
+    /// records (the rest).
     fn collect_dropped(&mut self, now: Instant) {
-        let total = self.dropped_errors.load(Ordering::Relaxed);
-        self.digest.add_dropped(total - self.dropped_seen, now);
-        self.dropped_seen = total;
+        let errors = self.dropped_errors.load(Ordering::Relaxed);
+        self.digest.add_dropped(errors - self.errors_seen, now);
+        self.errors_seen = errors;
+        // The queue counts a drop just before the appender counts it as an error: an error
+        // dropped at this very moment may be taken for a context record (the total is exact).
+        let context = self.dropped_seen.saturating_sub(errors);
+        self.digest
+            .add_dropped_context(context.saturating_sub(self.context_seen));
+        self.context_seen = self.context_seen.max(context);
     }
 
     fn send_due(&mut self, force: bool) {
@@ -245,7 +264,6 @@ impl Sink for DigestSink {
     type Item = QueuedRecord;
 
     fn handle(&mut self, batch: &mut Vec<QueuedRecord>) {
-        mark_mail_thread();
         let now = Instant::now();
         for r in batch.drain(..) {
             self.digest.add(r, now);
@@ -253,9 +271,8 @@ impl Sink for DigestSink {
         self.send_due(false);
     }
 
-    fn dropped(&mut self, _count: u64) {
-        // Error records are counted by the appender itself (`dropped_errors`), so the mail can
-        // say how many errors, not context records, were lost.
+    fn dropped(&mut self, count: u64) {
+        self.dropped_seen += count;
         self.collect_dropped(Instant::now());
     }
 
@@ -269,9 +286,12 @@ impl Sink for DigestSink {
 
     fn flush(&mut self, deadline: Instant) {
         self.send_due(true);
-        let delivered = self
+        self.delivered = self
             .outbox
             .flush(deadline.saturating_duration_since(Instant::now()));
-        self.delivered_at_flush.store(delivered, Ordering::Release);
+    }
+
+    fn flushed(&self) -> bool {
+        self.delivered
     }
 }

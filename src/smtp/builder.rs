@@ -3,8 +3,6 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
 use lettre::message::Mailbox;
@@ -12,22 +10,19 @@ use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use log::Level;
 use log4rs::encode::Encode;
 
-use crate::config::Secret;
 use crate::encode::PythonEncoder;
-use crate::worker::{OnFull, Worker};
+use crate::fields::Secret;
+use crate::worker::OnFull;
 
-use super::appender::{DigestSink, SmtpAppender};
+use super::appender::SmtpAppender;
 use super::config::Security;
-use super::digest::{Digest, DigestSettings};
+use super::digest::DigestSettings;
 use super::message::{Addressing, DEFAULT_SUBJECT, default_body_encoder};
-use super::outbox::Outbox;
 use super::spool::Spool;
-use super::transport::{ServerSettings, Transport};
+use super::transport::ServerSettings;
 
 /// Distinct errors listed per mail; more kinds are counted, not listed.
 const MAX_ENTRIES_PER_MAIL: usize = 100;
-/// Composed mails that may wait for the sending thread before the digest thread waits.
-const OUTBOX_QUEUE: usize = 64;
 
 /// Where a custom root certificate comes from.
 #[derive(Clone, Debug)]
@@ -40,7 +35,7 @@ enum RootCertificate {
 ///
 /// ```no_run
 /// use log4rs_appenders::smtp::{SmtpAppender, Security};
-/// use log4rs_appenders::config::Secret;
+/// use log4rs_appenders::fields::Secret;
 ///
 /// let appender = SmtpAppender::builder()
 ///     .name("mail")
@@ -283,6 +278,13 @@ impl SmtpAppenderBuilder {
     /// Validates everything and starts the appender's two threads. Never connects: the first
     /// connection happens when the first mail is due (or at once if the spool holds mail).
     pub fn build(self) -> anyhow::Result<SmtpAppender> {
+        SmtpAppender::start(self.check()?)
+    }
+
+    /// Every check [`build`](Self::build) makes, and nothing else: no thread, no connection,
+    /// no spool. The YAML loader checks every appender of a config this way before it starts
+    /// any. Errors name the field.
+    pub fn check(self) -> anyhow::Result<CheckedSmtpAppender> {
         let host = self.host.trim().to_owned();
         if host.is_empty() {
             anyhow::bail!(
@@ -332,75 +334,37 @@ impl SmtpAppenderBuilder {
             Some(e) => e,
             None => Box::new(default_body_encoder()?),
         };
+        // Checks the folder (never a link, never shared); creates nothing.
         let spool = self.spool_dir.clone().map(Spool::open).transpose()?;
-
-        let settings = ServerSettings {
-            host,
-            port: self.port.unwrap_or(self.security.default_port()),
-            security: self.security,
-            tls,
-            username: self.username,
-            password: self.password,
-            timeout: self.timeout,
-            single_write_data: self.single_write_data,
-        };
-        let outbox = Outbox::new(
-            self.name.clone(),
-            Transport::new(settings.clone()),
-            self.retry_backoff,
-            spool,
-            self.spool_after,
-        );
-        let outbox = Worker::spawn(
-            &format!("log4rs-smtp-send-{}", self.name),
-            OUTBOX_QUEUE,
-            OnFull::Block,
-            self.timeout,
-            outbox,
-        )
-        .map_err(|e| anyhow::anyhow!("cannot start the mail sending thread: {e}"))?;
-        let dropped_errors = Arc::new(AtomicU64::new(0));
-        let delivered_at_flush = Arc::new(AtomicBool::new(true));
-        let digest = Digest::new(DigestSettings {
-            batch_window: self.batch_window,
-            max_mails_per_hour: self.max_mails_per_hour,
-            context_records: self.context_records,
-            max_entries: MAX_ENTRIES_PER_MAIL,
-            appender_name: self.name.clone(),
-        });
-        let sink = DigestSink::new(
-            self.name.clone(),
-            digest,
-            Addressing {
-                from,
-                to: to.clone(),
+        Ok(CheckedSmtpAppender {
+            server: ServerSettings {
+                host,
+                port: self.port.unwrap_or(self.security.default_port()),
+                security: self.security,
+                tls,
+                username: self.username,
+                password: self.password,
+                timeout: self.timeout,
+                single_write_data: self.single_write_data,
             },
-            outbox,
-            dropped_errors.clone(),
-            delivered_at_flush.clone(),
-        );
-        let worker = Worker::spawn(
-            &format!("log4rs-smtp-{}", self.name),
-            self.queue_size,
-            self.on_full,
-            self.timeout,
-            sink,
-        )
-        .map_err(|e| anyhow::anyhow!("cannot start the mail worker thread: {e}"))?;
-        Ok(SmtpAppender::new(
-            self.name,
-            settings,
-            to,
-            self.level,
-            self.context_records > 0,
+            addressing: Addressing { from, to },
+            digest: DigestSettings {
+                batch_window: self.batch_window,
+                max_mails_per_hour: self.max_mails_per_hour,
+                context_records: self.context_records,
+                max_entries: MAX_ENTRIES_PER_MAIL,
+                appender_name: self.name.clone(),
+            },
+            name: self.name,
+            level: self.level,
             subject,
             encoder,
-            worker,
-            dropped_errors,
-            delivered_at_flush,
-            self.timeout,
-            self.queue_size,
-        ))
+            spool,
+            spool_after: self.spool_after,
+            retry_backoff: self.retry_backoff,
+            queue_size: self.queue_size,
+            on_full: self.on_full,
+        })
     }
 
     fn tls_parameters(&self, host: &str) -> anyhow::Result<Option<TlsParameters>> {
@@ -438,5 +402,31 @@ impl SmtpAppenderBuilder {
             .build_rustls()
             .map_err(|e| anyhow::anyhow!("field \"root_certificate\": cannot set up TLS: {e}"))?;
         Ok(Some(tls))
+    }
+}
+
+/// An smtp appender whose settings passed every check of [`SmtpAppenderBuilder::check`], not
+/// started yet: [`SmtpAppender::start`] starts it.
+pub struct CheckedSmtpAppender {
+    pub(super) name: String,
+    pub(super) server: ServerSettings,
+    pub(super) addressing: Addressing,
+    pub(super) digest: DigestSettings,
+    pub(super) level: Level,
+    pub(super) subject: PythonEncoder,
+    pub(super) encoder: Box<dyn Encode>,
+    pub(super) spool: Option<Spool>,
+    pub(super) spool_after: Duration,
+    pub(super) retry_backoff: Duration,
+    pub(super) queue_size: usize,
+    pub(super) on_full: OnFull,
+}
+
+impl fmt::Debug for CheckedSmtpAppender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CheckedSmtpAppender")
+            .field("name", &self.name)
+            .field("server", &self.server)
+            .finish_non_exhaustive()
     }
 }

@@ -5,13 +5,12 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use log::Level;
 use log4rs::config::Deserializers;
 use log4rs::encode::EncoderConfig;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
-use crate::config::{HumanDuration, Secret};
+use crate::fields::{HumanDuration, LevelField, Secret};
 use crate::worker::OnFull;
 
 use super::builder::SmtpAppenderBuilder;
@@ -79,31 +78,10 @@ impl<'de> Deserialize<'de> for Port {
     }
 }
 
-/// A log level threshold: `error`, `warn`, `info`, `debug` or `trace` (any case).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct LevelField(pub Level);
-
-impl<'de> Deserialize<'de> for LevelField {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        let s = s.trim();
-        let s = if s.eq_ignore_ascii_case("warning") {
-            "warn"
-        } else {
-            s
-        };
-        s.parse::<Level>().map(LevelField).map_err(|_| {
-            de::Error::custom(format!(
-                "expected one of error, warn, info, debug, trace, got {s:?}"
-            ))
-        })
-    }
-}
-
 /// The `smtp` appender's YAML fields. See the README section for each field's meaning.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct SmtpConfig {
+pub struct SmtpConfig {
     #[serde(rename = "__appender_name", default)]
     appender_name: String,
     host: String,
@@ -189,15 +167,7 @@ impl SmtpConfig {
             b = b.timeout(t.0);
         }
         if let Some(e) = self.encoder {
-            // With `Some`, the helper never uses its default.
-            let default = || -> Box<dyn log4rs::encode::Encode> {
-                Box::new(log4rs::encode::pattern::PatternEncoder::default())
-            };
-            b = b.encoder(crate::encode::build_encoder(
-                Some(e),
-                deserializers,
-                default,
-            )?);
+            b = b.encoder(crate::encode::build_encoder(e, deserializers)?);
         }
         if let Some(w) = self.batch_window {
             b = b.batch_window(w.0);
@@ -236,7 +206,7 @@ mod tests {
 
     fn parse(yaml: &str) -> anyhow::Result<SmtpConfig> {
         let v: serde_value::Value = serde_yaml::from_str(yaml).unwrap();
-        crate::config::parse_config::<SmtpConfig>(v)
+        crate::fields::parse_config::<SmtpConfig>(v)
     }
 
     #[test]

@@ -111,6 +111,8 @@ pub(crate) struct Digest {
     suppressed_records: u64,
     suppressed_kinds: u64,
     dropped: u64,
+    /// Context records (below the threshold) lost to a full queue since the last mail.
+    dropped_context: u64,
     opened_at: Option<Instant>,
     context: VecDeque<String>,
     sent: VecDeque<Instant>,
@@ -129,6 +131,7 @@ impl Digest {
             suppressed_records: 0,
             suppressed_kinds: 0,
             dropped: 0,
+            dropped_context: 0,
             opened_at: None,
             sent: VecDeque::new(),
             held_since: None,
@@ -196,6 +199,12 @@ impl Digest {
         }
     }
 
+    /// Context records the application could not queue: the next mail says so (they alone do
+    /// not make a mail due).
+    pub(crate) fn add_dropped_context(&mut self, count: u64) {
+        self.dropped_context += count;
+    }
+
     fn open(&mut self, now: Instant) {
         if self.opened_at.is_none() {
             self.opened_at = Some(now);
@@ -254,6 +263,7 @@ impl Digest {
         self.suppressed_records = 0;
         self.suppressed_kinds = 0;
         self.dropped = 0;
+        self.dropped_context = 0;
         self.opened_at = None;
         self.held_since = None;
         Some(mail)
@@ -318,6 +328,14 @@ impl Digest {
                 body,
                 "Dropped: {} record(s) were lost because the mail queue was full (on_full: drop).",
                 self.dropped
+            );
+        }
+        if self.dropped_context > 0 {
+            let _ = writeln!(
+                body,
+                "Dropped: {} context record(s) were lost because the mail queue was full \
+                 (on_full: drop); the records shown before an error may be incomplete.",
+                self.dropped_context
             );
         }
         if let Some(since) = self.held_since {
@@ -394,6 +412,28 @@ mod tests {
         assert!(mail.body.contains("user 0 failed") && mail.body.contains("user 999 failed"));
         assert_eq!(mail.subject, "ERROR user 0 failed");
         assert!(d.is_empty());
+    }
+
+    #[test]
+    fn lost_context_records_are_counted_in_the_next_mail_without_making_one_due() {
+        let mut d = Digest::new(settings(0, 10, 3));
+        let t0 = Instant::now();
+        d.add_dropped_context(4);
+        assert!(d.take_due(t0 + Duration::from_secs(60), true).is_none());
+        d.add(rec(1, "x", false), t0);
+        let mail = d.take_due(t0 + Duration::from_secs(60), false).unwrap();
+        assert!(
+            mail.body.contains("Dropped: 4 context record(s) were lost"),
+            "{}",
+            mail.body
+        );
+        d.add(rec(1, "x", false), t0);
+        let mail = d.take_due(t0 + Duration::from_secs(120), true).unwrap();
+        assert!(
+            !mail.body.contains("context record(s) were lost"),
+            "{}",
+            mail.body
+        );
     }
 
     #[test]

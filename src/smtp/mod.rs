@@ -29,28 +29,37 @@ mod spool;
 mod transport;
 
 pub use appender::SmtpAppender;
-pub use builder::SmtpAppenderBuilder;
+pub use builder::{CheckedSmtpAppender, SmtpAppenderBuilder};
 pub use config::Security;
 pub use message::{DEFAULT_BODY_FORMAT, DEFAULT_SUBJECT, MAX_SUBJECT_CHARS};
 
 use log4rs::append::Append;
-use log4rs::config::{Deserialize, Deserializers};
+use log4rs::config::Deserializers;
 
-/// Builds an [`SmtpAppender`] from YAML (`kind: smtp`). Registered by
-/// [`crate::deserializers`].
+use crate::registry::{AppenderDeserializer, AppenderKind};
+
+/// The `smtp` kind, listed in [`crate::registry`]: YAML -> [`SmtpAppenderBuilder`] ->
+/// [`SmtpAppender`].
 #[derive(Clone, Copy, Debug, Default)]
-pub struct SmtpAppenderDeserializer;
+pub struct SmtpKind;
 
-impl Deserialize for SmtpAppenderDeserializer {
-    type Trait = dyn Append;
-    type Config = serde_value::Value;
+/// log4rs's deserializer of `kind: smtp` (what [`crate::deserializers`] registers).
+pub type SmtpAppenderDeserializer = AppenderDeserializer<SmtpKind>;
 
-    fn deserialize(
-        &self,
-        config: serde_value::Value,
+impl AppenderKind for SmtpKind {
+    const KIND: &'static str = "smtp";
+    const FEATURE: Option<&'static str> = Some("smtp");
+    type Config = config::SmtpConfig;
+    type Checked = CheckedSmtpAppender;
+
+    fn check(
+        config: config::SmtpConfig,
         deserializers: &Deserializers,
-    ) -> anyhow::Result<Box<dyn Append>> {
-        let config = crate::config::parse_config::<config::SmtpConfig>(config)?;
-        Ok(Box::new(config.into_builder(deserializers)?.build()?))
+    ) -> anyhow::Result<CheckedSmtpAppender> {
+        config.into_builder(deserializers)?.check()
+    }
+
+    fn start(checked: CheckedSmtpAppender) -> anyhow::Result<Box<dyn Append>> {
+        Ok(Box::new(SmtpAppender::start(checked)?))
     }
 }

@@ -273,7 +273,6 @@ impl Sink for Outbox {
     type Item = OutgoingMail;
 
     fn handle(&mut self, batch: &mut Vec<OutgoingMail>) {
-        super::appender::mark_mail_thread();
         self.pending.extend(batch.drain(..));
         self.attempt(None);
     }
@@ -287,7 +286,6 @@ impl Sink for Outbox {
     }
 
     fn wake(&mut self) {
-        super::appender::mark_mail_thread();
         if self.pending.is_empty() {
             if self
                 .transport
@@ -313,7 +311,6 @@ impl Sink for Outbox {
     }
 
     fn flush(&mut self, deadline: Instant) {
-        super::appender::mark_mail_thread();
         while !self.login_refused {
             self.attempt(Some(deadline));
             let now = Instant::now();

@@ -45,17 +45,6 @@ impl std::fmt::Debug for MessageEncoder {
     }
 }
 
-/// The record's message as a log4rs encoder (the fallback of `build_encoder`).
-#[derive(Debug)]
-pub(crate) struct PlainMessage;
-
-impl Encode for PlainMessage {
-    fn encode(&self, w: &mut dyn log4rs::encode::Write, record: &Record) -> anyhow::Result<()> {
-        write!(w, "{}", record.args())?;
-        Ok(())
-    }
-}
-
 /// Builds complete syslog messages (without transport framing). Immutable; shared with workers.
 #[derive(Debug)]
 pub(crate) struct Formatter {

@@ -44,6 +44,8 @@
 //! backoff (0.1 s doubling to 10 s) and keeps up to `buffer_size` records; beyond that they are
 //! counted, and the count is reported to stderr and as a syslog record once the server is back.
 
+mod appender;
+mod builder;
 mod config;
 mod facility;
 mod format;
@@ -51,292 +53,40 @@ mod rfc3164;
 mod rfc5424;
 pub(crate) mod transport;
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
-
-use log::Record;
 use log4rs::append::Append;
 
-use crate::report::{FailureStreak, report_error};
-use crate::worker::OnFull;
-
-pub use config::{
-    DEFAULT_BUFFER_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_UDP_MAX_MESSAGE_SIZE,
-    SyslogAppenderBuilder,
+pub use appender::SyslogAppender;
+pub use builder::{
+    CheckedSyslogAppender, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_UDP_MAX_MESSAGE_SIZE, SyslogAppenderBuilder,
 };
 pub use facility::{Facility, Severity};
 pub use format::SyslogFormat;
 pub use rfc5424::DEFAULT_SD_ID;
 pub use transport::stream::Framing;
 
-use format::{Formatter, Scratch};
-use transport::Address;
-use transport::datagram::{DatagramTransport, DgramTarget, Sent, SpillConfig};
-use transport::stream::{Connector, StreamConfig, StreamTransport};
-
-/// Sends records to syslog. Build it with [`SyslogAppender::builder`] or from YAML
-/// (`kind: syslog`, see [`SyslogAppenderDeserializer`]).
-pub struct SyslogAppender {
-    name: String,
-    address: Address,
-    formatter: Arc<Formatter>,
-    inner: Mutex<Inner>,
-    streak: FailureStreak,
-    settings: Settings,
-}
-
-struct Inner {
-    scratch: Scratch,
-    transport: Transport,
-}
-
-enum Transport {
-    Datagram(DatagramTransport),
-    Stream(StreamTransport),
-}
-
-/// Everything [`SyslogAppenderBuilder::build`] settled.
-pub(crate) struct Settings {
-    pub(crate) name: String,
-    pub(crate) address: Address,
-    pub(crate) formatter: Arc<Formatter>,
-    pub(crate) framing: Option<Framing>,
-    pub(crate) max_message_size: usize,
-    pub(crate) buffer_size: usize,
-    pub(crate) on_full: OnFull,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
-}
-
-/// How long `flush` (log4rs calls it at shutdown) waits for queued records to be delivered.
-const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
-/// Capacity of a worker's queue between the logging threads and the worker.
-const QUEUE_CAPACITY: usize = 4096;
-
-impl std::fmt::Debug for SyslogAppender {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SyslogAppender")
-            .field("name", &self.name)
-            .field("address", &self.address)
-            .field("format", &self.formatter.format)
-            .field("facility", &self.formatter.facility)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SyslogAppender {
-    /// A builder with the defaults: address `unix:/dev/log` (on Windows `udp://127.0.0.1:514`,
-    /// as Python's `SysLogHandler`), facility `user`, RFC 5424 over the network and RFC 3164 on
-    /// a unix socket.
-    pub fn builder() -> SyslogAppenderBuilder {
-        SyslogAppenderBuilder::default()
-    }
-
-    fn start(settings: Settings) -> anyhow::Result<SyslogAppender> {
-        let transport = match &settings.address {
-            Address::Udp(host, port) => Transport::Datagram(DatagramTransport::new(
-                DgramTarget::udp(host.clone(), *port),
-                settings.max_message_size,
-                spill_config(&settings),
-            )),
-            #[cfg(unix)]
-            Address::Unix(path) | Address::UnixDgram(path) => {
-                Transport::Datagram(DatagramTransport::new(
-                    DgramTarget::unix(path.clone()),
-                    settings.max_message_size,
-                    spill_config(&settings),
-                ))
-            }
-            // `Address::parse` refuses these without unix sockets; never reached.
-            #[cfg(not(unix))]
-            Address::Unix(_) | Address::UnixDgram(_) => {
-                anyhow::bail!("field \"address\": {}", transport::NO_UNIX_SOCKETS)
-            }
-            Address::Tcp(..) | Address::Tls(..) | Address::UnixStream(_) => {
-                Transport::Stream(stream_transport(&settings)?)
-            }
-        };
-        Ok(SyslogAppender {
-            name: settings.name.clone(),
-            address: settings.address.clone(),
-            formatter: settings.formatter.clone(),
-            inner: Mutex::new(Inner {
-                scratch: Scratch::default(),
-                transport,
-            }),
-            streak: FailureStreak::default(),
-            settings,
-        })
-    }
-
-    fn failed(&self, error: impl std::fmt::Display) -> anyhow::Result<()> {
-        if self.streak.failed() {
-            Err(anyhow::anyhow!(
-                "appender \"{}\": {error} (reported once until sending works again; records \
-                 are counted meanwhile)",
-                self.name
-            ))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-fn spill_config(s: &Settings) -> SpillConfig {
-    SpillConfig {
-        name: s.name.clone(),
-        capacity: QUEUE_CAPACITY,
-        on_full: s.on_full,
-        formatter: s.formatter.clone(),
-        wait: s.connect_timeout,
-    }
-}
-
-fn stream_transport(s: &Settings) -> std::io::Result<StreamTransport> {
-    let (connector, default_framing) = match &s.address {
-        Address::Tcp(host, port) => (
-            Connector::Tcp {
-                host: host.clone(),
-                port: *port,
-            },
-            Framing::OctetCounting,
-        ),
-        Address::Tls(host, port) => {
-            let config = s
-                .tls
-                .clone()
-                .ok_or_else(|| std::io::Error::other("no TLS settings"))?;
-            (
-                Connector::Tls {
-                    host: host.clone(),
-                    port: *port,
-                    config,
-                },
-                Framing::OctetCounting,
-            )
-        }
-        #[cfg(unix)]
-        Address::Unix(path) | Address::UnixStream(path) | Address::UnixDgram(path) => {
-            (Connector::Unix { path: path.clone() }, Framing::Newline)
-        }
-        #[cfg(not(unix))]
-        Address::Unix(_) | Address::UnixStream(_) | Address::UnixDgram(_) => {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::Unsupported,
-                transport::NO_UNIX_SOCKETS,
-            ));
-        }
-        Address::Udp(..) => return Err(std::io::Error::other("UDP is not a stream")),
-    };
-    StreamTransport::spawn(StreamConfig {
-        name: s.name.clone(),
-        connector,
-        framing: s.framing.unwrap_or(default_framing),
-        max_message_size: s.max_message_size,
-        queue_capacity: QUEUE_CAPACITY,
-        buffer_capacity: s.buffer_size,
-        on_full: s.on_full,
-        connect_timeout: s.connect_timeout,
-        shutdown_timeout: FLUSH_TIMEOUT,
-        formatter: s.formatter.clone(),
-    })
-}
-
-impl Append for SyslogAppender {
-    fn append(&self, record: &Record) -> anyhow::Result<()> {
-        let time = SystemTime::now();
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let Inner { scratch, transport } = &mut *inner;
-        if let Err(e) = self.formatter.format(record, time, scratch) {
-            return self.failed(format_args!("encoding a record: {e:#}"));
-        }
-        match transport {
-            Transport::Stream(stream) => {
-                stream.send(&scratch.buf);
-                Ok(())
-            }
-            Transport::Datagram(datagram) => match datagram.send(&scratch.buf) {
-                Ok(Sent::Done) => {
-                    if let Some(failures) = self.streak.recovered() {
-                        let text = format!(
-                            "appender \"{}\": sending works again; {failures} records could \
-                             not be sent before",
-                            self.name
-                        );
-                        report_error(&anyhow::anyhow!("{text}"));
-                        let record = std::mem::take(&mut scratch.buf);
-                        self.formatter
-                            .format_notice(Severity::Warning, &text, time, scratch);
-                        let _ = datagram.send(&scratch.buf);
-                        scratch.buf = record;
-                    }
-                    Ok(())
-                }
-                Ok(Sent::IsStream) => {
-                    // `unix:` pointed at a stream socket (syslog-ng's unix-stream, for one):
-                    // from now on a worker owns a stream connection to it.
-                    match stream_transport(&self.settings) {
-                        Ok(stream) => {
-                            stream.send(&scratch.buf);
-                            *transport = Transport::Stream(stream);
-                            Ok(())
-                        }
-                        Err(e) => self.failed(format_args!("starting the stream worker: {e}")),
-                    }
-                }
-                Err(e) => self.failed(e),
-            },
-        }
-    }
-
-    fn flush(&self) {
-        // Waits without holding the appender: the worker may log into this very appender while
-        // it works (rustls logs its handshakes at debug level), and that `append` needs `inner`.
-        let worker = {
-            let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-            match &inner.transport {
-                Transport::Stream(s) => Some(s.worker()),
-                Transport::Datagram(d) => d.worker(),
-            }
-        };
-        let done = worker.is_none_or(|w| w.flush(FLUSH_TIMEOUT));
-        if !done {
-            report_error(&anyhow::anyhow!(
-                "appender \"{}\": flush gave up after {FLUSH_TIMEOUT:?}; records still queued \
-                 are sent when {} can be reached",
-                self.name,
-                describe(&self.address)
-            ));
-        }
-    }
-}
-
-fn describe(address: &Address) -> String {
-    match address {
-        Address::Unix(p) => format!("unix:{}", p.display()),
-        Address::UnixDgram(p) => format!("unix-dgram:{}", p.display()),
-        Address::UnixStream(p) => format!("unix-stream:{}", p.display()),
-        Address::Udp(h, p) => format!("udp://{h}:{p}"),
-        Address::Tcp(h, p) => format!("tcp://{h}:{p}"),
-        Address::Tls(h, p) => format!("tls://{h}:{p}"),
-    }
-}
-
-/// Builds [`SyslogAppender`]s from YAML (`kind: syslog`); registered by
-/// [`crate::deserializers`].
+/// The `syslog` kind, listed in [`crate::registry`]: YAML -> [`SyslogAppenderBuilder`] ->
+/// [`SyslogAppender`].
 #[derive(Clone, Copy, Debug, Default)]
-pub struct SyslogAppenderDeserializer;
+pub struct SyslogKind;
 
-impl log4rs::config::Deserialize for SyslogAppenderDeserializer {
-    type Trait = dyn Append;
-    type Config = serde_value::Value;
+/// log4rs's deserializer of `kind: syslog` (what [`crate::deserializers`] registers).
+pub type SyslogAppenderDeserializer = crate::registry::AppenderDeserializer<SyslogKind>;
 
-    fn deserialize(
-        &self,
-        config: serde_value::Value,
+impl crate::registry::AppenderKind for SyslogKind {
+    const KIND: &'static str = "syslog";
+    const FEATURE: Option<&'static str> = Some("syslog");
+    type Config = config::SyslogConfig;
+    type Checked = CheckedSyslogAppender;
+
+    fn check(
+        config: config::SyslogConfig,
         deserializers: &log4rs::config::Deserializers,
-    ) -> anyhow::Result<Box<dyn Append>> {
-        let config = crate::config::parse_config::<config::SyslogConfig>(config)?;
-        Ok(Box::new(config.into_builder(deserializers)?.build()?))
+    ) -> anyhow::Result<CheckedSyslogAppender> {
+        config.into_builder(deserializers)?.check()
+    }
+
+    fn start(checked: CheckedSyslogAppender) -> anyhow::Result<Box<dyn Append>> {
+        Ok(Box::new(SyslogAppender::start(checked)?))
     }
 }

@@ -78,10 +78,8 @@ enum Command {
 }
 
 fn parse_level(s: &str) -> Result<log::Level, String> {
-    let lower = s.to_ascii_lowercase();
-    let name = if lower == "warning" { "warn" } else { &lower };
-    name.parse()
-        .map_err(|_| format!("unknown level {s:?}; use one of error, warn, info, debug, trace"))
+    log4rs_appenders::fields::parse_level(s)
+        .ok_or_else(|| format!("unknown level {s:?}; use one of error, warn, info, debug, trace"))
 }
 
 fn main() -> ExitCode {
