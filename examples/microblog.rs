@@ -281,10 +281,10 @@ fn main() -> ExitCode {
 fn wait_for_mail(server: &DebugSmtpServer, needle: &str) -> Option<ReceivedMail> {
     let deadline = Instant::now() + Duration::from_secs(20);
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        if let Some(mail) = server.recv_timeout(left) {
-            if mail.subject().contains(needle) || mail.body().contains(needle) {
-                return Some(mail);
-            }
+        if let Some(mail) = server.recv_timeout(left)
+            && (mail.subject().contains(needle) || mail.body().contains(needle))
+        {
+            return Some(mail);
         }
     }
     None

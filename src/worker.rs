@@ -234,10 +234,10 @@ impl<T: Send + 'static> Drop for Worker<T> {
         // Closing the queue ends the thread once it is idle; it is not joined, so a peer that
         // hangs past the shutdown timeout cannot hang the application's exit.
         self.sender.take();
-        if let Some(thread) = self.thread.take() {
-            if thread.is_finished() {
-                let _ = thread.join();
-            }
+        if let Some(thread) = self.thread.take()
+            && thread.is_finished()
+        {
+            let _ = thread.join();
         }
     }
 }

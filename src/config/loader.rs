@@ -142,14 +142,13 @@ impl Loader {
                     .add(&Place::TopLevel, unknown_field(other, TOP_LEVEL_KEYS)),
             }
         }
-        if let Some(value) = root_value {
-            if let Some((level, names)) =
+        if let Some(value) = root_value
+            && let Some((level, names)) =
                 self.logger_fields(&Place::Root, value, &appender_names, false)
-            {
-                root = Root::builder()
-                    .appenders(names)
-                    .build(level.0.unwrap_or(LevelFilter::Debug));
-            }
+        {
+            root = Root::builder()
+                .appenders(names)
+                .build(level.0.unwrap_or(LevelFilter::Debug));
         }
         if let Some(value) = loggers_value {
             loggers = self.loggers(value, &appender_names);

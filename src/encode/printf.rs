@@ -233,11 +233,12 @@ pub(crate) fn write_int(out: &mut Vec<u8>, value: i128, spec: &Spec) {
     // Plain `%d` (a line number, a count): no sign flag, width or precision to lay out.
     let plain =
         spec.width == 0 && spec.precision.is_none() && !spec.flags.plus && !spec.flags.space;
-    if plain && spec.conversion == Conversion::Decimal {
-        if let Ok(value) = i64::try_from(value) {
-            write_plain_decimal(out, value);
-            return;
-        }
+    if plain
+        && spec.conversion == Conversion::Decimal
+        && let Ok(value) = i64::try_from(value)
+    {
+        write_plain_decimal(out, value);
+        return;
     }
     let start = out.len();
     let negative = value < 0;
@@ -283,16 +284,16 @@ fn int_digits(value: u128, radix: u32, upper: bool, buf: &mut [u8; 128]) -> &[u8
     const UPPER: &[u8; 16] = b"0123456789ABCDEF";
     let table = if upper { UPPER } else { LOWER };
     let mut i = buf.len();
-    if radix == 10 {
-        if let Ok(mut v) = u64::try_from(value) {
-            // A constant divisor: a multiplication instead of a division per digit.
-            loop {
-                i -= 1;
-                buf[i] = b'0' + (v % 10) as u8;
-                v /= 10;
-                if v == 0 {
-                    return &buf[i..];
-                }
+    if radix == 10
+        && let Ok(mut v) = u64::try_from(value)
+    {
+        // A constant divisor: a multiplication instead of a division per digit.
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                return &buf[i..];
             }
         }
     }
@@ -322,10 +323,10 @@ fn int_digits(value: u128, radix: u32, upper: bool, buf: &mut [u8; 128]) -> &[u8
 fn write_int_digits(out: &mut Vec<u8>, start: usize, prefix: &[u8], digits: &[u8], spec: &Spec) {
     let prefix = if spec.flags.alt { prefix } else { b"" };
     out.extend_from_slice(prefix);
-    if let Some(p) = spec.precision {
-        if p > digits.len() {
-            out.resize(out.len() + (p - digits.len()), b'0');
-        }
+    if let Some(p) = spec.precision
+        && p > digits.len()
+    {
+        out.resize(out.len() + (p - digits.len()), b'0');
     }
     out.extend_from_slice(digits);
     finish_number(out, start, prefix.len(), spec);

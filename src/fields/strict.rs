@@ -69,17 +69,17 @@ pub(crate) fn unknown_name(what: &str, got: &str, expected: &[&str]) -> String {
 /// (log4rs's kinds): serde's "unknown field `x`, expected one of `a`, `b`" and serde-value's
 /// "Unknown field x. Expected one of a, b".
 pub(crate) fn with_did_you_mean(message: &str) -> String {
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        if let Some((unknown, expected)) = rest.split_once("`, expected one of ") {
-            let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-            return unknown_name("field", unknown, &names);
-        }
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((unknown, expected)) = rest.split_once("`, expected one of ")
+    {
+        let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        return unknown_name("field", unknown, &names);
     }
-    if let Some(rest) = message.strip_prefix("Unknown field ") {
-        if let Some((unknown, expected)) = rest.split_once(". Expected one of ") {
-            let names: Vec<&str> = expected.split(", ").collect();
-            return unknown_name("field", unknown, &names);
-        }
+    if let Some(rest) = message.strip_prefix("Unknown field ")
+        && let Some((unknown, expected)) = rest.split_once(". Expected one of ")
+    {
+        let names: Vec<&str> = expected.split(", ").collect();
+        return unknown_name("field", unknown, &names);
     }
     message.to_owned()
 }

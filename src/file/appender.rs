@@ -294,10 +294,10 @@ impl Append for RotatingFileAppender {
         let flushed = self
             .shared
             .with_process_lock(|| self.shared.flush_buffer(&mut state));
-        if let Err(e) = flushed {
-            if let Err(report) = self.shared.failed(&mut state, e, 0) {
-                crate::report::report_error(&report);
-            }
+        if let Err(e) = flushed
+            && let Err(report) = self.shared.failed(&mut state, e, 0)
+        {
+            crate::report::report_error(&report);
         }
         if let Some(open) = &state.file {
             let _ = open.file.sync_data();
@@ -312,10 +312,10 @@ impl Append for RotatingFileAppender {
 impl Drop for RotatingFileAppender {
     fn drop(&mut self) {
         let mut state = self.shared.lock_state();
-        if let Err(e) = self.shared.flush_buffer(&mut state) {
-            if let Err(report) = self.shared.failed(&mut state, e, 0) {
-                crate::report::report_error(&report);
-            }
+        if let Err(e) = self.shared.flush_buffer(&mut state)
+            && let Err(report) = self.shared.failed(&mut state, e, 0)
+        {
+            crate::report::report_error(&report);
         }
         // No later record will carry the lost-records line into the file: say it here.
         if self.shared.streak.is_failing() {
@@ -383,25 +383,22 @@ impl Shared {
                     }
                 }
             }
-            if flush {
-                if let Err(e) = self.flush_buffer(&mut state) {
-                    if let Err(report) = self.failed(&mut state, e, 0) {
-                        errors.push((0, report));
-                    }
-                }
+            if flush
+                && let Err(e) = self.flush_buffer(&mut state)
+                && let Err(report) = self.failed(&mut state, e, 0)
+            {
+                errors.push((0, report));
             }
             Ok(())
         });
-        if let Err(e) = locked {
-            if let Err(report) = self.failed(&mut state, e, lens.len() as u64) {
-                errors.push((0, report));
-            }
+        if let Err(e) = locked
+            && let Err(report) = self.failed(&mut state, e, lens.len() as u64)
+        {
+            errors.push((0, report));
         }
         drop(state);
-        if rotated {
-            if let Some(c) = &self.compressor {
-                c.send(());
-            }
+        if rotated && let Some(c) = &self.compressor {
+            c.send(());
         }
     }
 
@@ -700,12 +697,12 @@ fn write_or_undo(open: &mut OpenFile, bytes: &[u8]) -> io::Result<()> {
             Ok(())
         }
         Err(e) => {
-            if open.regular {
-                if let Ok(now) = open.file.metadata().map(|m| m.len()) {
-                    if now > open.size && now < open.size + bytes.len() as u64 {
-                        let _ = open.file.set_len(open.size);
-                    }
-                }
+            if open.regular
+                && let Ok(now) = open.file.metadata().map(|m| m.len())
+                && now > open.size
+                && now < open.size + bytes.len() as u64
+            {
+                let _ = open.file.set_len(open.size);
             }
             Err(e)
         }
@@ -729,10 +726,10 @@ impl FlushTimer {
         if state.buffer.is_empty() {
             return;
         }
-        if let Err(e) = shared.flush_buffer(&mut state) {
-            if let Err(report) = shared.failed(&mut state, e, 0) {
-                crate::report::report_error(&report);
-            }
+        if let Err(e) = shared.flush_buffer(&mut state)
+            && let Err(report) = shared.failed(&mut state, e, 0)
+        {
+            crate::report::report_error(&report);
         }
     }
 }

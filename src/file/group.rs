@@ -190,12 +190,12 @@ impl Lead<'_> {
         queue.leading = false;
         self.group.done.store(self.last, Ordering::Release);
         self.group.leading.store(false, Ordering::Release);
-        if let Some((mut bytes, mut lens)) = buffers {
-            if bytes.capacity() <= KEEP {
-                bytes.clear();
-                lens.clear();
-                queue.spare = (bytes, lens);
-            }
+        if let Some((mut bytes, mut lens)) = buffers
+            && bytes.capacity() <= KEEP
+        {
+            bytes.clear();
+            lens.clear();
+            queue.spare = (bytes, lens);
         }
         if queue.sleepers > 0 {
             self.group.wake.notify_all();

@@ -92,10 +92,10 @@ impl Outbox {
             }
             match self.transport.send(&mail.envelope, &mail.bytes) {
                 Ok(delivery) if delivery.deferred.is_empty() => {
-                    if let Some(path) = &mail.spooled {
-                        if let Err(e) = Spool::remove(path) {
-                            report_error(&e.context(format!("appender \"{}\"", self.name)));
-                        }
+                    if let Some(path) = &mail.spooled
+                        && let Err(e) = Spool::remove(path)
+                    {
+                        report_error(&e.context(format!("appender \"{}\"", self.name)));
                     }
                     self.pending.pop_front();
                     self.report_refused(&delivery);

@@ -170,10 +170,10 @@ impl DgramTarget {
             Some(Err(e)) if e.raw_os_error() == Some(libc::EPROTOTYPE) => Err(SendError::IsStream),
             Some(Err(e)) => {
                 #[cfg(unix)]
-                if let DgramTarget::Unix { socket, .. } = self {
-                    if is_gone(&e) {
-                        *socket = None;
-                    }
+                if let DgramTarget::Unix { socket, .. } = self
+                    && is_gone(&e)
+                {
+                    *socket = None;
                 }
                 Err(SendError::Failed(io::Error::new(
                     e.kind(),
