@@ -20,4 +20,4 @@ mod format;
 mod printf;
 pub mod python;
 
-pub use python::{PythonEncoder, PythonKind};
+pub use python::{DefaultValue, PythonEncoder, PythonKind};
