@@ -199,7 +199,9 @@ appenders:
     encoder: { kind: json_lines, fields: ecs, extra: { message: x } }
 root: { level: info, appenders: [out] }
 "#;
-    let e = check_config_str(yaml, "test.yaml").err().expect("refused");
+    let Err(e) = check_config_str(yaml, "test.yaml") else {
+        panic!("refused")
+    };
     let text = e.to_string();
     assert!(
         text.contains("appender \"out\"")
@@ -219,7 +221,9 @@ appenders:
     encoder: { kind: json_lines, fields: otle }
 root: { level: info, appenders: [out] }
 "#;
-    let e = check_config_str(yaml, "test.yaml").err().expect("refused");
+    let Err(e) = check_config_str(yaml, "test.yaml") else {
+        panic!("refused")
+    };
     let text = e.to_string();
     assert!(text.contains("did you mean `otel`"), "{text}");
 }
