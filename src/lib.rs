@@ -8,6 +8,7 @@
 //! | `windows_event_log` (feature `eventlog`) | `eventlog::WindowsEventLogAppender` | `NTEventLogHandler` |
 //! | `sentry` (feature `sentry`) | `sentry::SentryAppender` | `sentry_sdk`'s `LoggingIntegration` |
 //! | encoder `python` | [`encode::PythonEncoder`] | `logging.Formatter` |
+//! | encoder `json_lines` ([fields](encode::json): flat, ecs, gcp, otel) | [`encode::JsonLinesEncoder`] | python-json-logger, Elastic's `ecs-logging` |
 //!
 //! # Quick start: YAML
 //!

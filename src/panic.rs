@@ -107,13 +107,26 @@ fn payload_text(payload: &(dyn std::any::Any + Send)) -> &str {
 
 /// The panic as an error value: its `Display` is the message, the location and the backtrace,
 /// so every encoder that prints the `error` value (the Python encoder's error chain, log4rs's
-/// `{K(error)}`, JSON) shows the whole story. Appenders that want the parts (the sentry
-/// appender's stack frames) downcast the record's `error` to it.
+/// `{K(error)}`, JSON) shows the whole story. The JSON encoder downcasts to it, to put the
+/// message and the backtrace in fields of their own; the sentry appender, to send the message
+/// and the stack frames.
 pub(crate) struct PanicError {
     message: String,
     location: Option<String>,
     /// Already cut to the frames that matter.
     backtrace: String,
+}
+
+impl PanicError {
+    /// The panic's message (its payload).
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The backtrace, cut to the frames that matter.
+    pub(crate) fn backtrace(&self) -> &str {
+        self.backtrace.trim_end()
+    }
 }
 
 impl fmt::Display for PanicError {
@@ -222,11 +235,6 @@ pub(crate) struct PanicFrame {
 
 #[cfg_attr(not(feature = "sentry"), allow(dead_code))]
 impl PanicError {
-    /// The panic's message (`panic!`'s text).
-    pub(crate) fn message(&self) -> &str {
-        &self.message
-    }
-
     /// The frames of the backtrace, the panicking code first (as [`short_backtrace`] left
     /// them). Empty when the backtrace has no symbols.
     pub(crate) fn frames(&self) -> Vec<PanicFrame> {
