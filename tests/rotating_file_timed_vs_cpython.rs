@@ -223,34 +223,6 @@ fn libfaketime() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// A CPython 3.13: pyenv's, else `python3.13` on PATH, else uv's; each one asked its version
-/// (a pyenv shim on PATH may stand for a version that is not selected).
-fn python_3_13() -> Option<PathBuf> {
-    let is_3_13 = |p: &Path| {
-        Command::new(p)
-            .args(["-c", "import sys; print(sys.version_info[:2] == (3, 13))"])
-            .output()
-            .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"True"))
-    };
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    let pyenv = home.and_then(|h| std::fs::read_dir(h.join(".pyenv/versions")).ok());
-    let mut candidates: Vec<PathBuf> = pyenv
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|d| d.file_name().to_string_lossy().starts_with("3.13"))
-        .map(|d| d.path().join("bin/python3"))
-        .collect();
-    candidates.extend(support::which("python3.13"));
-    if let Ok(uv) = Command::new("uv").args(["python", "find", "3.13"]).output() {
-        let found = String::from_utf8_lossy(&uv.stdout).trim().to_owned();
-        if uv.status.success() && !found.is_empty() {
-            candidates.push(PathBuf::from(found));
-        }
-    }
-    candidates.into_iter().find(|p| p.is_file() && is_3_13(p))
-}
-
 /// Runs one side of one scenario in `dir`; `side` is the command for one run (its steps file and
 /// `dir` are appended).
 fn play(scenario: &Scenario, dir: &Path, side: &dyn Fn(&Path, &Path) -> Command, fake: &Path) {
@@ -333,10 +305,13 @@ fn matches_cpython_3_13_timed_rotating_file_handler_on_the_same_records_and_cloc
     if std::env::var_os(CHILD_ENV).is_some() {
         return;
     }
-    let (Some(fake), Some(python)) = (libfaketime(), python_3_13()) else {
+    let Some(python) = support::python313() else {
+        return;
+    };
+    let Some(fake) = libfaketime() else {
         support::skip(
-            "libfaketime and a CPython 3.13",
-            "scripts/install/file.sh (apt-get install libfaketime; uv python install 3.13)",
+            "libfaketime",
+            "bash scripts/install/file.sh (apt-get install libfaketime)",
         );
         return;
     };
