@@ -8,6 +8,9 @@
 //! | `windows_event_log` (feature `eventlog`) | `eventlog::WindowsEventLogAppender` | `NTEventLogHandler` |
 //! | encoder `python` | [`encode::PythonEncoder`] | `logging.Formatter` |
 //!
+//! `tracing` users get the same appenders and YAML through the `tracing` module (feature
+//! `tracing`): a tracing-subscriber layer, `init_file` for the whole subscriber, a `MakeWriter`.
+//!
 //! # Quick start: YAML
 //!
 //! ```yaml
@@ -95,6 +98,8 @@ pub mod report;
 pub mod smtp;
 #[cfg(feature = "syslog")]
 pub mod syslog;
+#[cfg(feature = "tracing")]
+pub mod tracing;
 pub mod worker;
 
 pub use init::{InitError, LogHandle, init_config, init_file};

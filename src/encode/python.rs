@@ -81,6 +81,7 @@ pub const MISSING_KEY_VALUE: &str = "-";
 /// | `threadName` | the thread's name: `main` for the main thread, `Thread-N` (N = `thread`) for unnamed threads | Python says `MainThread` |
 /// | `process` | the process id | |
 /// | `message` | the formatted message | |
+/// | `spans` | the `tracing` span chain, root first, with fields: `request{id=7}:db` (the record's `spans` key-value, set by the `tracing` front end); empty outside spans | Python has no spans |
 /// | any other name | the record key-value of that key, or `-` when the record lacks it | Python raises `KeyError` |
 ///
 /// Key-values render through their `Display` (`true`, not Python's `True`); numbers take numeric
@@ -391,6 +392,10 @@ impl PythonEncoder {
                     let _ = VecWriter(out).write_fmt(*record.args());
                     finish_written_text(out, start, spec);
                 }
+            },
+            Attribute::Spans => match record.key_values().get(Key::from_str("spans")) {
+                Some(value) => key_value(out, &value, spec),
+                None => text(out, "", spec),
             },
             Attribute::KeyValue(key) => match record.key_values().get(Key::from_str(key)) {
                 Some(value) => key_value(out, &value, spec),

@@ -1,0 +1,519 @@
+//! The `tracing` front end against real files and a real library (h2): the event -> record
+//! mapping, log4rs's routing through both front ends, the MakeWriter, the whole subscriber from
+//! YAML with the `log` bridge (in a child process: a process has one global subscriber).
+
+use std::error::Error;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use log4rs_appenders::encode::PythonEncoder;
+use log4rs_appenders::file::RotatingFileAppender;
+use log4rs_appenders::tracing::{AppenderLayer, RotatingFileWriter, RoutingLayer};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::prelude::*;
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    read(path).lines().map(str::to_owned).collect()
+}
+
+#[derive(Debug)]
+struct Constraint;
+impl fmt::Display for Constraint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("UNIQUE constraint failed: user.username")
+    }
+}
+impl Error for Constraint {}
+
+#[derive(Debug)]
+struct SaveError(Constraint);
+impl fmt::Display for SaveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("cannot save the profile of \"susan\"")
+    }
+}
+impl Error for SaveError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[tracing::instrument(fields(user = "susan"))]
+fn update_user(id: u64) {
+    let error = SaveError(Constraint);
+    tracing::error!(
+        user_id = 42,
+        ratio = 0.25,
+        ok = false,
+        name = "susan",
+        state = ?Some(3),
+        error = &error as &dyn Error,
+        "Exception on /edit_profile [POST]"
+    );
+}
+
+#[test]
+fn an_event_becomes_a_record_with_typed_fields_its_error_chain_and_its_spans() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let format = "%(levelname)s %(name)s %(funcName)s [%(spans)s] %(message)s \
+                  id=%(user_id)05d ratio=%(ratio).2f ok=%(ok)s name=%(name)s state=%(state)s";
+    // `name` is the record's target (a built-in attribute), not the field: Python's rule.
+    let file = RotatingFileAppender::builder()
+        .encoder(Box::new(PythonEncoder::new(format).unwrap()))
+        .build(&path)
+        .unwrap();
+    let layer = AppenderLayer::new(file);
+    let flush = layer.flush_guard();
+    let subscriber = tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO));
+    tracing::subscriber::with_default(subscriber, || {
+        let request = tracing::info_span!("request", id = 7);
+        let _entered = request.enter();
+        update_user(2);
+        tracing::debug!("below the layer's filter");
+        tracing::info!(target: "app::web", answer = 42u64);
+    });
+    drop(flush);
+    let text = read(&path);
+    let got: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        got,
+        [
+            "ERROR tracing update_user [request{id=7}:update_user{id=2 user=\"susan\"}] \
+             Exception on /edit_profile [POST] id=00042 ratio=0.25 ok=false name=tracing state=Some(3)",
+            "Error: cannot save the profile of \"susan\"",
+            "Caused by: UNIQUE constraint failed: user.username",
+            "INFO app::web request [request{id=7}] answer=42 id=    - ratio=- ok=- name=app::web state=-",
+        ],
+        "{text}"
+    );
+}
+
+#[test]
+fn log4rs_own_appenders_work_in_the_layer_and_show_key_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log4rs-file.log");
+    let file = log4rs::append::file::FileAppender::builder()
+        .encoder(Box::new(log4rs::encode::pattern::PatternEncoder::new(
+            "{l} {t} {m} user_id={K(user_id)} spans={K(spans)}{n}",
+        )))
+        .build(&path)
+        .unwrap();
+    let subscriber = tracing_subscriber::registry().with(AppenderLayer::new(file));
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info_span!("job", n = 1).in_scope(|| {
+            tracing::warn!(target: "worker", user_id = 7, "retrying");
+        });
+    });
+    assert_eq!(
+        lines(&path),
+        ["WARN worker retrying user_id=7 spans=job{n=1}"]
+    );
+}
+
+/// One YAML config: root at warn to `root`; `app` at info to `app`; `app::db` at debug to `db`,
+/// not additive; `app::web::admin` at trace, additive, to `admin` with a threshold filter at
+/// info; `app::webx` is not under `app::web`.
+const ROUTING_YAML: &str = r#"
+appenders:
+  root: { kind: file, path: "DIR/root.log", encoder: { pattern: "{t} {l} {m}{n}" } }
+  app: { kind: file, path: "DIR/app.log", encoder: { pattern: "{t} {l} {m}{n}" } }
+  db: { kind: file, path: "DIR/db.log", encoder: { pattern: "{t} {l} {m}{n}" } }
+  admin:
+    kind: file
+    path: "DIR/admin.log"
+    encoder: { pattern: "{t} {l} {m}{n}" }
+    filters: [ { kind: threshold, level: info } ]
+root: { level: warn, appenders: [root] }
+loggers:
+  app: { level: info, appenders: [app] }
+  app::db: { level: debug, appenders: [db], additive: false }
+  app::web::admin: { level: trace, appenders: [admin] }
+"#;
+
+/// (target, level, the appenders that must get it).
+const ROUTING_CASES: &[(&str, log::Level, &[&str])] = &[
+    ("other", log::Level::Warn, &["root"]),
+    ("other", log::Level::Info, &[]),
+    ("app", log::Level::Info, &["app", "root"]),
+    ("app", log::Level::Debug, &[]),
+    ("app::web", log::Level::Info, &["app", "root"]),
+    ("app::webx", log::Level::Info, &["app", "root"]),
+    ("app::db", log::Level::Debug, &["db"]),
+    ("app::db", log::Level::Trace, &[]),
+    ("app::db::pool", log::Level::Error, &["db"]),
+    ("app::web::admin", log::Level::Debug, &["app", "root"]),
+    (
+        "app::web::admin",
+        log::Level::Info,
+        &["admin", "app", "root"],
+    ),
+    (
+        "app::web::admin::audit",
+        log::Level::Trace,
+        &["app", "root"],
+    ),
+    ("apple", log::Level::Info, &[]),
+];
+
+/// Emits every case as a tracing event (targets and levels must be constants there).
+fn emit_routing_cases_through_tracing() {
+    macro_rules! event {
+        ($target:literal, $level:ident) => {
+            tracing::event!(target: $target, tracing::Level::$level, "{} {}", $target, stringify!($level))
+        };
+    }
+    event!("other", WARN);
+    event!("other", INFO);
+    event!("app", INFO);
+    event!("app", DEBUG);
+    event!("app::web", INFO);
+    event!("app::webx", INFO);
+    event!("app::db", DEBUG);
+    event!("app::db", TRACE);
+    event!("app::db::pool", ERROR);
+    event!("app::web::admin", DEBUG);
+    event!("app::web::admin", INFO);
+    event!("app::web::admin::audit", TRACE);
+    event!("apple", INFO);
+}
+
+fn routing_config(dir: &Path) -> log4rs::Config {
+    let yaml = ROUTING_YAML.replace("DIR", &dir.display().to_string());
+    log4rs_appenders::config::load_config_str(&yaml, "routing.yaml")
+        .unwrap()
+        .config
+}
+
+/// What each appender's file holds, as `target LEVEL` lines, sorted.
+fn routed(dir: &Path) -> Vec<(String, Vec<String>)> {
+    ["root", "app", "db", "admin"]
+        .iter()
+        .map(|name| {
+            let mut got: Vec<String> = lines(&dir.join(format!("{name}.log")))
+                .iter()
+                .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
+                .collect();
+            got.sort();
+            (name.to_string(), got)
+        })
+        .collect()
+}
+
+#[test]
+fn one_table_of_routing_cases_gives_the_same_result_through_log_and_tracing() {
+    let expected: Vec<(String, Vec<String>)> = ["root", "app", "db", "admin"]
+        .iter()
+        .map(|name| {
+            let mut want: Vec<String> = ROUTING_CASES
+                .iter()
+                .filter(|(_, _, to)| to.contains(name))
+                .map(|(target, level, _)| format!("{target} {}", level.as_str()))
+                .collect();
+            want.sort();
+            (name.to_string(), want)
+        })
+        .collect();
+
+    // The `log` front end: log4rs's own logger, as `log4rs_appenders::init_file` installs it.
+    let log_dir = tempfile::tempdir().unwrap();
+    {
+        use log::Log;
+        let logger = log4rs::Logger::new(routing_config(log_dir.path()));
+        for (target, level, _) in ROUTING_CASES {
+            let metadata = log::Metadata::builder()
+                .target(target)
+                .level(*level)
+                .build();
+            if logger.enabled(&metadata) {
+                logger.log(
+                    &log::Record::builder()
+                        .metadata(metadata)
+                        .args(format_args!("{target} {level}"))
+                        .build(),
+                );
+            }
+        }
+        logger.flush();
+    }
+    assert_eq!(routed(log_dir.path()), expected, "log front end");
+
+    // The tracing front end: the same YAML as a RoutingLayer.
+    let tracing_dir = tempfile::tempdir().unwrap();
+    let layer = RoutingLayer::new(routing_config(tracing_dir.path()));
+    let flush = layer.flush_guard();
+    tracing::subscriber::with_default(
+        tracing_subscriber::registry().with(layer),
+        emit_routing_cases_through_tracing,
+    );
+    drop(flush);
+    assert_eq!(routed(tracing_dir.path()), expected, "tracing front end");
+}
+
+/// h2's client and server handshake over an in-memory pipe: h2 emits its own tracing events
+/// (frames sent and received, at debug; internals at trace) and spans (`Connection{peer=..}`).
+fn h2_handshake() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+        let server = async {
+            let mut connection = h2::server::handshake(server_io).await.unwrap();
+            // Serves until the client goes away.
+            while let Some(request) = connection.accept().await {
+                let (_, mut respond) = request.unwrap();
+                respond
+                    .send_response(http::Response::new(()), true)
+                    .unwrap();
+            }
+        };
+        let client = async {
+            let (mut send, connection) = h2::client::handshake(client_io).await.unwrap();
+            let driver = tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            let request = http::Request::get("http://localhost/").body(()).unwrap();
+            let (response, _) = send.send_request(request, true).unwrap();
+            assert_eq!(response.await.unwrap().status(), 200);
+            drop(send);
+            let _ = driver.await;
+        };
+        tokio::join!(server, client);
+    });
+}
+
+const H2_YAML: &str = r#"
+appenders:
+  app: { kind: file, path: "DIR/app.log", encoder: { pattern: "{l} {t} {m}{n}" } }
+  h2:
+    kind: rotating_file
+    path: "DIR/h2.log"
+    encoder: { kind: python, format: "%(levelname)s %(name)s [%(spans)s] %(message)s" }
+root: { level: info, appenders: [app] }
+loggers:
+  h2: { level: debug, appenders: [h2], additive: false }
+"#;
+
+fn check_h2_routing(dir: &Path) {
+    let h2 = lines(&dir.join("h2.log"));
+    assert!(
+        h2.iter()
+            .any(|l| l.starts_with("DEBUG h2::") && l.contains("send")),
+        "h2's own debug events in its file: {h2:#?}"
+    );
+    assert!(
+        h2.iter().any(|l| l.contains("Connection{peer=Client}")),
+        "h2's spans ride along: {h2:#?}"
+    );
+    assert!(
+        h2.iter().all(|l| !l.starts_with("TRACE")),
+        "h2's trace events are below its logger's level: {h2:#?}"
+    );
+    let app = lines(&dir.join("app.log"));
+    assert_eq!(
+        app,
+        ["INFO app request done"],
+        "not additive: no h2 line here"
+    );
+}
+
+#[test]
+fn a_real_library_h2_is_routed_by_yaml_to_its_own_file_at_its_own_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = H2_YAML.replace("DIR", &dir.path().display().to_string());
+    let yaml_path = dir.path().join("log4rs.yaml");
+    std::fs::write(&yaml_path, yaml).unwrap();
+    let layer = log4rs_appenders::tracing::layer_from_file(&yaml_path).unwrap();
+    let flush = layer.flush_guard();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        h2_handshake();
+        tracing::info!(target: "app", "request done");
+        tracing::debug!(target: "app", "below root's level");
+    });
+    drop(flush);
+    check_h2_routing(dir.path());
+}
+
+#[test]
+fn a_real_library_h2_is_routed_from_a_config_built_in_code() {
+    use log4rs::config::{Appender, Config, Logger, Root};
+    let dir = tempfile::tempdir().unwrap();
+    let app = log4rs::append::file::FileAppender::builder()
+        .encoder(Box::new(log4rs::encode::pattern::PatternEncoder::new(
+            "{l} {t} {m}{n}",
+        )))
+        .build(dir.path().join("app.log"))
+        .unwrap();
+    let h2 = RotatingFileAppender::builder()
+        .encoder(Box::new(
+            PythonEncoder::new("%(levelname)s %(name)s [%(spans)s] %(message)s").unwrap(),
+        ))
+        .build(dir.path().join("h2.log"))
+        .unwrap();
+    let config = Config::builder()
+        .appender(Appender::builder().build("app", Box::new(app)))
+        .appender(Appender::builder().build("h2", Box::new(h2)))
+        .logger(
+            Logger::builder()
+                .appender("h2")
+                .additive(false)
+                .build("h2", log::LevelFilter::Debug),
+        )
+        .build(
+            Root::builder()
+                .appender("app")
+                .build(log::LevelFilter::Info),
+        )
+        .unwrap();
+    let layer = RoutingLayer::new(config);
+    let flush = layer.flush_guard();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        h2_handshake();
+        tracing::info!(target: "app", "request done");
+    });
+    drop(flush);
+    check_h2_routing(dir.path());
+}
+
+#[test]
+fn the_rotating_file_as_a_make_writer_rotates_between_whole_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fmt.log");
+    let file = RotatingFileAppender::builder()
+        .max_bytes(300)
+        .backup_count(20)
+        .build(&path)
+        .unwrap();
+    let writer = RotatingFileWriter::new(file);
+    let flush = writer.flush_guard();
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .with_ansi(false)
+        .without_time();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(fmt), || {
+        for n in 0..20 {
+            tracing::info!(n, "event number {n:02} from the fmt layer");
+        }
+    });
+    drop(flush);
+    let mut all = Vec::new();
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let p = entry.unwrap().path();
+        let size = std::fs::metadata(&p).unwrap().len();
+        assert!(size <= 300, "{} has {size} bytes", p.display());
+        let text = read(&p);
+        assert!(
+            text.ends_with('\n'),
+            "a file ends inside an event: {text:?}"
+        );
+        all.extend(lines(&p).iter().map(|l| l.trim_start().to_owned()));
+        files += 1;
+    }
+    assert!(files > 3, "rotated into {files} files");
+    all.sort();
+    let want: Vec<String> = (0..20)
+        .map(|n| format!("INFO tracing: event number {n:02} from the fmt layer n={n}"))
+        .collect();
+    assert_eq!(all, want);
+}
+
+/// Runs the test `name` of this binary in a child process with `env` set and returns its
+/// output; the child may install the global subscriber.
+fn run_child(name: &str, env: &[(&str, &Path)]) -> String {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command.args(["--exact", name, "--nocapture", "--test-threads=1"]);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command.output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "child {name} failed:\n{text}");
+    text
+}
+
+fn child_dir() -> Option<PathBuf> {
+    std::env::var_os("LOG4RS_APPENDERS_TRACING_CHILD").map(PathBuf::from)
+}
+
+#[test]
+fn init_file_is_the_whole_subscriber_and_log_records_arrive_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_child(
+        "init_file_child",
+        &[("LOG4RS_APPENDERS_TRACING_CHILD", dir.path())],
+    );
+    assert!(output.contains("child done"), "{output}");
+    let all = lines(&dir.path().join("all.log"));
+    let count = |needle: &str| all.iter().filter(|l| l.contains(needle)).count();
+    assert_eq!(count("a tracing event"), 1, "{all:#?}");
+    assert_eq!(count("a log record"), 1, "{all:#?}");
+    assert!(
+        all.contains(&"INFO app handle [request{id=7}:handle] a tracing event".to_string()),
+        "{all:#?}"
+    );
+    assert!(
+        all.contains(&"WARNING app handle [request{id=7}:handle] a log record".to_string()),
+        "a log record gets the span chain: {all:#?}"
+    );
+    assert!(
+        all.contains(&"Caused by: UNIQUE constraint failed: user.username".to_string()),
+        "a log record keeps its error key-value: {all:#?}"
+    );
+    assert_eq!(
+        count("DEBUG globset handle [request{id=7}:handle] built glob set"),
+        1,
+        "a real `log` library at its logger's level, once: {all:#?}"
+    );
+    assert_eq!(count("below the level"), 0, "{all:#?}");
+}
+
+/// The child side of `init_file_is_the_whole_subscriber_and_log_records_arrive_once`.
+#[test]
+fn init_file_child() {
+    let Some(dir) = child_dir() else { return };
+    let config = dir.join("log4rs.yaml");
+    std::fs::write(
+        &config,
+        "appenders:\n  f: { kind: rotating_file, path: nowhere, max_bytes: lots }\nroot: { level: loud, appenders: [f, g] }\n",
+    )
+    .unwrap();
+    let refused = log4rs_appenders::tracing::init_file(&config)
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("3 problems"), "{refused}");
+    assert!(
+        !tracing::dispatcher::has_been_set(),
+        "a refused config installs nothing"
+    );
+
+    let log_path = dir.join("all.log");
+    std::fs::write(
+        &config,
+        format!(
+            "appenders:\n  all:\n    kind: rotating_file\n    path: {:?}\n    encoder: {{ kind: python, format: \"%(levelname)s %(name)s %(funcName)s [%(spans)s] %(message)s\" }}\nroot: {{ level: info, appenders: [all] }}\nloggers:\n  globset: {{ level: debug }}\n",
+            log_path.display().to_string()
+        ),
+    )
+    .unwrap();
+    let handle = log4rs_appenders::tracing::init_file(&config).unwrap();
+    let span = tracing::info_span!("request", id = 7);
+    let handle_span = tracing::info_span!(parent: &span, "handle");
+    handle_span.in_scope(|| {
+        tracing::info!(target: "app", "a tracing event");
+        let error = SaveError(Constraint);
+        log::warn!(target: "app", error:err = error; "a log record");
+        log::debug!(target: "app", "below the level");
+        let mut set = globset::GlobSetBuilder::new();
+        set.add(globset::Glob::new("*.rs").unwrap());
+        set.build().unwrap();
+    });
+    drop(handle);
+    println!("child done");
+}
