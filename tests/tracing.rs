@@ -2,9 +2,13 @@
 //! mapping, log4rs's routing through both front ends, the MakeWriter, the whole subscriber from
 //! YAML with the `log` bridge (in a child process: a process has one global subscriber).
 
+mod smtp_peer;
+mod support;
+
 use std::error::Error;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use log4rs_appenders::encode::PythonEncoder;
 use log4rs_appenders::file::RotatingFileAppender;
@@ -516,4 +520,300 @@ fn init_file_child() {
     });
     drop(handle);
     println!("child done");
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn reload_config(log_path: &Path, level: &str) -> String {
+    format!(
+        "refresh_rate: 200ms\nappenders:\n  f:\n    kind: rotating_file\n    path: {:?}\n    encoder: {{ kind: python, format: \"%(levelname)s %(message)s\" }}\nroot: {{ level: {level}, appenders: [f] }}\n",
+        log_path.display().to_string()
+    )
+}
+
+#[test]
+fn hot_reload_changes_the_levels_and_appenders_of_a_running_subscriber() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_child(
+        "hot_reload_child",
+        &[("LOG4RS_APPENDERS_TRACING_CHILD", dir.path())],
+    );
+    assert!(output.contains("child done"), "{output}");
+}
+
+/// The same callsites log before and after each reload: tracing caches whether a callsite is
+/// on, so this shows the cache is rebuilt.
+fn emit(n: u32) {
+    tracing::info!("info {n}");
+    tracing::debug!("debug {n}");
+}
+
+/// The child side of `hot_reload_changes_the_levels_and_appenders_of_a_running_subscriber`.
+#[test]
+fn hot_reload_child() {
+    let Some(dir) = child_dir() else { return };
+    let config = dir.join("log4rs.yaml");
+    let (a, b) = (dir.join("a.log"), dir.join("b.log"));
+    std::fs::write(&config, reload_config(&a, "info")).unwrap();
+    let handle = log4rs_appenders::tracing::init_file(&config).unwrap();
+    emit(1);
+    handle.flush();
+    assert_eq!(lines(&a), ["INFO info 1"]);
+
+    // Raise the level and move to another file: a later mtime and another length.
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::write(&config, reload_config(&b, "debug")).unwrap();
+    let mut n = 2;
+    wait_for("the reload to apply", || {
+        emit(n);
+        n += 1;
+        handle.flush();
+        lines(&b).iter().any(|l| l.starts_with("DEBUG"))
+    });
+    let b_lines = lines(&b);
+    let first = b_lines.first().cloned().unwrap_or_default();
+    let k: u32 = first.trim_start_matches("INFO info ").parse().unwrap();
+    assert_eq!(
+        b_lines[..2],
+        [format!("INFO info {k}"), format!("DEBUG debug {k}")],
+        "both levels from the first event after the reload: {b_lines:#?}"
+    );
+    assert!(
+        lines(&a).iter().all(|l| l.starts_with("INFO")),
+        "the old file got no debug line"
+    );
+
+    // A broken config is reported and the running one stays.
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::write(&config, "root: { level: loud }\n").unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    tracing::debug!("still on after a broken reload");
+    handle.flush();
+    assert!(
+        lines(&b).contains(&"DEBUG still on after a broken reload".to_string()),
+        "{:#?}",
+        lines(&b)
+    );
+    drop(handle);
+    println!("child done");
+}
+
+#[test]
+fn an_error_event_is_mailed_with_its_error_chain_and_spans_through_aiosmtpd() {
+    if !support::python_module_available(
+        "aiosmtpd",
+        "bash scripts/install/smtp.sh (pip install aiosmtpd)",
+    ) {
+        return;
+    }
+    let server = smtp_peer::SmtpServer::start(&[]);
+    let yaml = format!(
+        r#"
+appenders:
+  mail:
+    kind: smtp
+    host: 127.0.0.1
+    port: {}
+    security: none
+    from: app@example.com
+    to: [ops@example.com]
+    subject: "Microblog Failure: %(message)s"
+    batch_window: 0 seconds
+    level: error
+    encoder: {{ kind: python, format: "%(levelname)s %(name)s %(funcName)s [%(spans)s] %(message)s" }}
+root: {{ level: info, appenders: [mail] }}
+"#,
+        server.port
+    );
+    let config = log4rs_appenders::config::load_config_str(&yaml, "mail.yaml")
+        .unwrap()
+        .config;
+    let layer = RoutingLayer::new(config);
+    let flush = layer.flush_guard();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        tracing::info_span!("request", id = 7).in_scope(|| {
+            tracing::info!("not mailed: below the appender's level");
+            update_user(2);
+        });
+    });
+    drop(flush);
+    let mails = server.wait_until(Duration::from_secs(15), |m| !m.is_empty());
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let mail = &mails[0];
+    assert_eq!(
+        mail.subject,
+        "Microblog Failure: Exception on /edit_profile [POST]"
+    );
+    for needle in [
+        "ERROR tracing update_user [request{id=7}:update_user{id=2 user=\"susan\"}] Exception on /edit_profile [POST]",
+        "Error: cannot save the profile of \"susan\"",
+        "Caused by: UNIQUE constraint failed: user.username",
+    ] {
+        assert!(
+            mail.body.contains(needle),
+            "{needle:?} not in:\n{}",
+            mail.body
+        );
+    }
+    assert!(!mail.body.contains("not mailed"), "{}", mail.body);
+}
+
+/// A real rsyslogd on a TCP port of its choosing, writing `structured-data|msg` per line.
+#[cfg(unix)]
+struct Rsyslog {
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+    port: u16,
+}
+
+#[cfg(unix)]
+impl Rsyslog {
+    fn start() -> Option<Rsyslog> {
+        if !support::peer_available(
+            "rsyslogd",
+            "bash scripts/install/syslog.sh (apt-get install rsyslog)",
+        ) {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        std::fs::create_dir_all(dir.path().join("work")).unwrap();
+        let conf = format!(
+            r#"global(workDirectory="{d}/work")
+module(load="imtcp")
+input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="{d}/tcp.port")
+template(name="T" type="string" string="%app-name%|%syslogseverity-text%|%structured-data%|%msg%\n")
+*.* action(type="omfile" file="{d}/out.log" template="T")
+"#
+        );
+        std::fs::write(dir.path().join("rsyslog.conf"), conf).unwrap();
+        let child = std::process::Command::new(support::which("rsyslogd").unwrap())
+            .arg("-n")
+            .arg("-f")
+            .arg(dir.path().join("rsyslog.conf"))
+            .arg("-i")
+            .arg(dir.path().join("rsyslog.pid"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut port = 0;
+        wait_for("rsyslogd to listen", || {
+            port = read(&dir.path().join("tcp.port"))
+                .trim()
+                .parse()
+                .unwrap_or(0);
+            port != 0 && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Some(Rsyslog { dir, child, port })
+    }
+}
+
+#[cfg(unix)]
+impl Drop for Rsyslog {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_event_reaches_rsyslog_with_its_fields_and_spans_as_structured_data() {
+    let Some(rsyslog) = Rsyslog::start() else {
+        return;
+    };
+    let yaml = format!(
+        "appenders:\n  central:\n    kind: syslog\n    address: tcp://127.0.0.1:{}\n    app_name: microblog\nroot: {{ level: info, appenders: [central] }}\n",
+        rsyslog.port
+    );
+    let config = log4rs_appenders::config::load_config_str(&yaml, "syslog.yaml")
+        .unwrap()
+        .config;
+    let layer = RoutingLayer::new(config);
+    let flush = layer.flush_guard();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        tracing::info_span!("request", id = 7).in_scope(|| {
+            tracing::warn!(user_id = 42, "disk almost full");
+        });
+    });
+    drop(flush);
+    let out = rsyslog.dir.path().join("out.log");
+    wait_for("rsyslog to write the record", || {
+        read(&out).contains("disk almost full")
+    });
+    let text = read(&out);
+    let line = text
+        .lines()
+        .find(|l| l.contains("disk almost full"))
+        .unwrap();
+    let fields: Vec<&str> = line.splitn(4, '|').collect();
+    assert_eq!(fields[0], "microblog", "{line}");
+    assert_eq!(fields[1], "warning", "{line}");
+    assert!(fields[2].contains("user_id=\"42\""), "{line}");
+    assert!(fields[2].contains("spans=\"request{id=7}\""), "{line}");
+    assert!(fields[2].contains("funcName=\"request\""), "{line}");
+    assert_eq!(fields[3].trim(), "disk almost full", "{line}");
+}
+
+/// Every config example loads through both front ends: the strict loader (`log` front end) and
+/// `layer_from_file` (tracing), and the layer takes an event. Relative paths land in a temp dir.
+#[test]
+fn every_config_example_loads_through_both_front_ends() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("config-examples");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 9, "{paths:?}");
+    let output = run_child(
+        "config_examples_child",
+        &[("LOG4RS_APPENDERS_TRACING_CHILD", &examples)],
+    );
+    for path in &paths {
+        assert!(
+            output.contains(&format!("both front ends loaded {}", path.display())),
+            "{}:\n{output}",
+            path.display()
+        );
+    }
+}
+
+/// The child side of `every_config_example_loads_through_both_front_ends`: runs in a temp dir
+/// (the examples write logs/...).
+#[test]
+fn config_examples_child() {
+    let Some(examples) = child_dir() else { return };
+    let scratch = tempfile::tempdir().unwrap();
+    std::env::set_current_dir(scratch.path()).unwrap();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        log4rs_appenders::config::load_config_file(&path)
+            .unwrap_or_else(|e| panic!("log front end, {}: {e}", path.display()));
+        let layer = log4rs_appenders::tracing::layer_from_file(&path)
+            .unwrap_or_else(|e| panic!("tracing front end, {}: {e}", path.display()));
+        let flush = layer.flush_guard();
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+            tracing::info!(target: "config_example", "hello from the example config");
+        });
+        drop(flush);
+        println!("both front ends loaded {}", path.display());
+    }
 }
