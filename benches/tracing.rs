@@ -150,7 +150,9 @@ fn rotating(dir: &Path, buffer: usize) -> RotatingFileAppender {
         .max_bytes(10 << 20)
         .backup_count(5)
         .buffer(buffer)
-        .encoder(Box::new(PythonEncoder::new(FORMAT).unwrap()))
+        .encoder(Box::new(
+            PythonEncoder::with_defaults(FORMAT, [("user_id", "-"), ("request", "-")]).unwrap(),
+        ))
         .build(dir.join("app.log"))
         .unwrap()
 }

@@ -7,6 +7,7 @@
 //! | `syslog` (feature `syslog`) | `syslog::SyslogAppender` | `SysLogHandler` |
 //! | `windows_event_log` (feature `eventlog`) | `eventlog::WindowsEventLogAppender` | `NTEventLogHandler` |
 //! | encoder `python` | [`encode::PythonEncoder`] | `logging.Formatter` |
+//! | encoder `json_lines` ([fields](encode::json): flat, ecs, gcp, otel) | [`encode::JsonLinesEncoder`] | python-json-logger, Elastic's `ecs-logging` |
 //!
 //! `tracing` users get the same appenders and YAML through the `tracing` module (feature
 //! `tracing`): a tracing-subscriber layer, `init_file` for the whole subscriber, a `MakeWriter`.

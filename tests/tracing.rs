@@ -68,7 +68,13 @@ fn an_event_becomes_a_record_with_typed_fields_its_error_chain_and_its_spans() {
                   id=%(user_id)05d ratio=%(ratio).2f ok=%(ok)s name=%(name)s state=%(state)s";
     // `name` is the record's target (a built-in attribute), not the field: Python's rule.
     let file = RotatingFileAppender::builder()
-        .encoder(Box::new(PythonEncoder::new(format).unwrap()))
+        .encoder(Box::new(
+            PythonEncoder::with_defaults(
+                format,
+                [("user_id", "-"), ("ratio", "-"), ("ok", "-"), ("state", "-")],
+            )
+            .unwrap(),
+        ))
         .build(&path)
         .unwrap();
     let layer = AppenderLayer::new(file);

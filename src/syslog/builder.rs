@@ -360,41 +360,11 @@ fn default_app_name() -> String {
         .unwrap_or_default()
 }
 
-/// This host's name (`gethostname(2)`).
-#[cfg(unix)]
+/// This host's name: `gethostname(2)` on unix, the DNS host name (`GetComputerNameExW`) on
+/// Windows (what `hostname` prints, not the upper-case NetBIOS name in `COMPUTERNAME`). Empty
+/// when it cannot be read: the HOSTNAME is then the NILVALUE `-` (or set `hostname`).
 fn local_hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it or
-    // truncates, and we stop at the first NUL or the end.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return String::new();
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
-}
-
-/// This host's DNS name (`GetComputerNameExW(ComputerNameDnsHostname)`, what `hostname` prints),
-/// not the upper-case NetBIOS name in `COMPUTERNAME`.
-#[cfg(windows)]
-fn local_hostname() -> String {
-    use windows_sys::Win32::System::SystemInformation::{
-        ComputerNameDnsHostname, GetComputerNameExW,
-    };
-    let mut buf = [0u16; 256];
-    let mut len = buf.len() as u32;
-    // SAFETY: `len` is the buffer's size in UTF-16 units; on success it holds the name's length
-    // (without the NUL), which is within the buffer.
-    let ok = unsafe { GetComputerNameExW(ComputerNameDnsHostname, buf.as_mut_ptr(), &mut len) };
-    if ok == 0 {
-        return std::env::var("COMPUTERNAME").unwrap_or_default();
-    }
-    String::from_utf16_lossy(&buf[..(len as usize).min(buf.len())])
-}
-
-/// This host's name, where neither `gethostname(2)` nor Windows' call is available: none (the
-/// HOSTNAME is then the NILVALUE `-`, or set `hostname`).
-#[cfg(not(any(unix, windows)))]
-fn local_hostname() -> String {
-    String::new()
+    hostname::get()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

@@ -48,7 +48,7 @@
 //! | target (`%(name)s`, the logger that routes it) | the event's target (by default its module path; `target: "x"` overrides it) |
 //! | file, line, module path (`%(pathname)s`, `%(lineno)d`, `%(module)s`) | the event's metadata |
 //! | message (`%(message)s`) | the `message` field (the format string and its arguments); an event without one gets its fields as `name=value ...`, as the fmt layer shows it |
-//! | key-values (`%(user_id)d`, log4rs's `{K(user_id)}`) | every other field, typed: `i64`, `u64`, `i128`, `u128`, `f64`, `bool`, `&str` as themselves; `?debug` and `%display` fields as their text |
+//! | key-values (`%(user_id)d` once declared in the Python encoder's `defaults:`, log4rs's `{K(user_id)}`) | every other field, typed: `i64`, `u64`, `i128`, `u128`, `f64`, `bool`, `&str` as themselves; `?debug` and `%display` fields as their text |
 //! | key-value `error` / `err` holding a `dyn Error` (`error = &e as &dyn Error`) | the error with its whole `source()` chain (copied as text, at most 64 levels), so the Python encoder's `Error:` / `Caused by:` lines and the mail body show it; `error = %e` is only its text |
 //! | key-value `spans` (`%(spans)s`) | the span chain, root first, with each span's fields: `request{id=7 user="ann"}:db`; absent outside spans |
 //! | key-value `funcName` (`%(funcName)s`) | the innermost span's name: for an `#[instrument]` function that is the function's name; for a hand-made span, its name; `(unknown function)` outside spans |

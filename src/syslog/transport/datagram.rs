@@ -6,9 +6,12 @@
 use std::io;
 use std::net::{ToSocketAddrs, UdpSocket};
 #[cfg(unix)]
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 #[cfg(unix)]
 use std::os::unix::net::UnixDatagram;
+
+#[cfg(unix)]
+use rustix::io::Errno;
 #[cfg(unix)]
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -103,10 +106,10 @@ impl DgramTarget {
     }
 
     #[cfg(unix)]
-    fn fd(&self) -> Option<std::os::fd::RawFd> {
+    fn fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
         match self {
-            DgramTarget::Udp { socket, .. } => socket.as_ref().map(|s| s.as_raw_fd()),
-            DgramTarget::Unix { socket, .. } => socket.as_ref().map(|s| s.as_raw_fd()),
+            DgramTarget::Udp { socket, .. } => socket.as_ref().map(|s| s.as_fd()),
+            DgramTarget::Unix { socket, .. } => socket.as_ref().map(|s| s.as_fd()),
         }
     }
 
@@ -167,7 +170,7 @@ impl DgramTarget {
             None | Some(Ok(())) => Ok(()),
             Some(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => Err(SendError::WouldBlock),
             #[cfg(unix)]
-            Some(Err(e)) if e.raw_os_error() == Some(libc::EPROTOTYPE) => Err(SendError::IsStream),
+            Some(Err(e)) if errno(&e) == Some(Errno::PROTOTYPE) => Err(SendError::IsStream),
             Some(Err(e)) => {
                 #[cfg(unix)]
                 if let DgramTarget::Unix { socket, .. } = self
@@ -187,9 +190,14 @@ impl DgramTarget {
 #[cfg(unix)]
 fn is_gone(e: &io::Error) -> bool {
     matches!(
-        e.raw_os_error(),
-        Some(libc::ECONNREFUSED | libc::ENOENT | libc::ENOTCONN | libc::ECONNRESET)
+        errno(e),
+        Some(Errno::CONNREFUSED | Errno::NOENT | Errno::NOTCONN | Errno::CONNRESET)
     )
+}
+
+#[cfg(unix)]
+fn errno(e: &io::Error) -> Option<Errno> {
+    e.raw_os_error().map(Errno::from_raw_os_error)
 }
 
 fn open_udp(host: &str, port: u16) -> io::Result<UdpSocket> {

@@ -15,6 +15,7 @@ pub(crate) mod datagram;
 pub(crate) mod stream;
 pub(crate) mod tls;
 
+#[cfg(not(unix))]
 use std::io;
 use std::path::PathBuf;
 #[cfg(unix)]
@@ -134,16 +135,15 @@ fn unix_path(path: &str) -> Option<PathBuf> {
 
 /// Waits until `fd` can be written to, at most `timeout`. True when it can.
 #[cfg(unix)]
-pub(crate) fn wait_writable(fd: std::os::fd::RawFd, timeout: Duration) -> bool {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLOUT,
-        revents: 0,
+pub(crate) fn wait_writable(fd: std::os::fd::BorrowedFd<'_>, timeout: Duration) -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let mut fds = [PollFd::new(&fd, PollFlags::OUT)];
+    let timeout = Timespec {
+        tv_sec: timeout.as_secs().min(i64::MAX as u64) as i64,
+        tv_nsec: timeout.subsec_nanos().into(),
     };
-    let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-    // SAFETY: one valid pollfd for the duration of the call.
-    let n = unsafe { libc::poll(&mut pfd, 1, ms) };
-    n > 0 && pfd.revents & libc::POLLOUT != 0
+    matches!(poll(&mut fds, Some(&timeout)), Ok(n) if n > 0)
+        && fds[0].revents().contains(PollFlags::OUT)
 }
 
 /// True when the peer of a connected stream socket has closed it (or reset it). Syslog servers
@@ -151,21 +151,13 @@ pub(crate) fn wait_writable(fd: std::os::fd::RawFd, timeout: Duration) -> bool {
 /// before each write so records are not written into a connection that is already gone (the
 /// kernel would accept the first write and the records would vanish).
 #[cfg(unix)]
-pub(crate) fn peer_closed(fd: std::os::fd::RawFd) -> bool {
-    let mut byte = 0u8;
-    // SAFETY: a one-byte buffer that outlives the call.
-    let n = unsafe {
-        libc::recv(
-            fd,
-            (&mut byte as *mut u8).cast(),
-            1,
-            libc::MSG_PEEK | libc::MSG_DONTWAIT,
-        )
-    };
-    match n {
-        0 => true,
-        n if n > 0 => false,
-        _ => io::Error::last_os_error().kind() != io::ErrorKind::WouldBlock,
+pub(crate) fn peer_closed(fd: std::os::fd::BorrowedFd<'_>) -> bool {
+    use rustix::net::{RecvFlags, recv};
+    let mut byte = [0u8; 1];
+    match recv(fd, &mut byte, RecvFlags::PEEK | RecvFlags::DONTWAIT) {
+        Ok((_, 0)) => true,
+        Ok(_) => false,
+        Err(e) => e != rustix::io::Errno::WOULDBLOCK,
     }
 }
 

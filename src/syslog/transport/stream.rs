@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 #[cfg(unix)]
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
 #[cfg(unix)]
@@ -117,11 +117,11 @@ impl Connection {
     fn peer_closed(&mut self) -> bool {
         match self {
             #[cfg(unix)]
-            Connection::Tcp(s) => peer_closed(s.as_raw_fd()),
+            Connection::Tcp(s) => peer_closed(s.as_fd()),
             #[cfg(not(unix))]
             Connection::Tcp(s) => super::tcp_peer_closed(s),
             #[cfg(unix)]
-            Connection::Unix(s) => peer_closed(s.as_raw_fd()),
+            Connection::Unix(s) => peer_closed(s.as_fd()),
             Connection::Tls(s) => tls::peer_closed(s),
         }
     }
