@@ -71,7 +71,12 @@ fn an_event_becomes_a_record_with_typed_fields_its_error_chain_and_its_spans() {
         .encoder(Box::new(
             PythonEncoder::with_defaults(
                 format,
-                [("user_id", "-"), ("ratio", "-"), ("ok", "-"), ("state", "-")],
+                [
+                    ("user_id", "-"),
+                    ("ratio", "-"),
+                    ("ok", "-"),
+                    ("state", "-"),
+                ],
             )
             .unwrap(),
         ))
