@@ -384,7 +384,9 @@ fn an_outage_with_a_spool_delivers_every_event_exactly_once_also_across_a_restar
         "{reports:?}"
     );
     assert!(
-        !reports.iter().any(|r| r.contains("dropped") || r.contains("lost,")),
+        !reports
+            .iter()
+            .any(|r| r.contains("dropped") || r.contains("lost,")),
         "{reports:?}"
     );
     drop(appender);
@@ -451,4 +453,172 @@ fn a_spool_dir_writable_by_others_or_a_link_is_refused_at_check() {
         .check()
         .unwrap();
     assert!(!fresh.exists());
+}
+
+#[inline(never)]
+fn load_user_profile(user: &str) -> String {
+    if user == "mallory" {
+        panic!("profile store unreachable for {user}");
+    }
+    user.to_owned()
+}
+
+#[inline(never)]
+fn handle_profile_request(user: &str) -> usize {
+    load_user_profile(user).len()
+}
+
+#[test]
+fn a_panic_arrives_unhandled_with_its_message_and_the_application_s_stack_frames() {
+    let Some(server) = server() else { return };
+    let _up = server.shared_use();
+    let project = server.project("panic");
+    // log_panics() logs through the global logger: route it to this project (the only test
+    // of this binary that sets one).
+    let appender = builder(&project, "panic").build().unwrap();
+    let config = log4rs::Config::builder()
+        .appender(log4rs::config::Appender::builder().build("sentry", Box::new(appender)))
+        .build(
+            log4rs::config::Root::builder()
+                .appender("sentry")
+                .build(log::LevelFilter::Info),
+        )
+        .unwrap();
+    let _handle = log4rs::init_config(config).unwrap();
+    log4rs_appenders::log_panics();
+    let worker = std::thread::Builder::new()
+        .name("profile-worker".into())
+        .spawn(|| handle_profile_request("mallory"))
+        .unwrap();
+    assert!(worker.join().is_err(), "the thread panicked");
+    log::logger().flush();
+
+    let issues = server.wait_for_events(&project, 1, WAIT);
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    let issue = &issues[0];
+    assert_eq!(
+        (issue.ty.as_str(), issue.value.as_str()),
+        ("panic", "profile store unreachable for mallory")
+    );
+    let event = &issue.events[0];
+    assert_eq!(event["level"], "fatal");
+    let exception = &event["exception"]["values"][0];
+    assert_eq!(exception["mechanism"]["type"], "panic");
+    assert_eq!(exception["mechanism"]["handled"], false);
+    let frames = exception["stacktrace"]["frames"]
+        .as_array()
+        .expect("frames");
+    let functions: Vec<&str> = frames
+        .iter()
+        .map(|f| f["function"].as_str().unwrap_or_default())
+        .collect();
+    // Sentry's order: outermost first, the panicking function last.
+    let panicking = frames.last().unwrap();
+    assert_eq!(
+        panicking["function"], "sentry::load_user_profile",
+        "{functions:#?}"
+    );
+    assert_eq!(panicking["in_app"], true);
+    assert!(
+        panicking["filename"]
+            .as_str()
+            .unwrap()
+            .ends_with("sentry.rs")
+    );
+    assert!(panicking["lineno"].as_u64().is_some());
+    let caller = functions
+        .iter()
+        .position(|f| *f == "sentry::handle_profile_request")
+        .expect("the caller's frame");
+    assert_eq!(caller + 2, frames.len(), "{functions:#?}");
+    assert!(
+        frames
+            .iter()
+            .filter(|f| f["function"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("std::"))
+            .all(|f| f["in_app"] == false),
+        "{frames:#?}"
+    );
+    assert_eq!(event["threads"]["values"][0]["name"], "profile-worker");
+    assert_eq!(event["threads"]["values"][0]["crashed"], true);
+}
+
+fn info(appender: &SentryAppender, text: &str) {
+    log_at(appender, Level::Info, text)
+}
+
+fn log_at(appender: &SentryAppender, level: Level, text: &str) {
+    appender
+        .append(
+            &Record::builder()
+                .level(level)
+                .target("microblog::auth")
+                .args(format_args!("{text}"))
+                .build(),
+        )
+        .unwrap();
+}
+
+#[test]
+fn an_event_carries_the_breadcrumbs_its_thread_logged_before_it() {
+    let Some(server) = server() else { return };
+    let _up = server.shared_use();
+    let project = server.project("breadcrumbs");
+    let appender = std::sync::Arc::new(
+        builder(&project, "breadcrumbs")
+            .max_breadcrumbs(2)
+            .build()
+            .unwrap(),
+    );
+    info(&appender, "user alice logged in");
+    info(&appender, "alice opened her settings");
+    log_at(&appender, Level::Warn, "alice changed her avatar");
+    // Debug is below `breadcrumbs: info`: not kept.
+    appender
+        .append(
+            &Record::builder()
+                .level(Level::Debug)
+                .args(format_args!("cache miss"))
+                .build(),
+        )
+        .unwrap();
+    // Another thread's records are its own breadcrumbs (scope: thread).
+    let other = appender.clone();
+    std::thread::spawn(move || info(&other, "bob logged in"))
+        .join()
+        .unwrap();
+    appender
+        .append(
+            &Record::builder()
+                .level(Level::Error)
+                .target("microblog::profile")
+                .file(Some("src/profile.rs"))
+                .line(Some(9))
+                .args(format_args!("cannot save the avatar"))
+                .build(),
+        )
+        .unwrap();
+    appender.flush();
+    let issues = server.wait_for_events(&project, 1, WAIT);
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    let crumbs = issues[0].events[0]["breadcrumbs"]["values"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let messages: Vec<&str> = crumbs
+        .iter()
+        .map(|c| c["message"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        messages,
+        ["alice opened her settings", "alice changed her avatar"],
+        "the latest max_breadcrumbs of this thread, oldest first"
+    );
+    assert_eq!(crumbs[0]["category"], "microblog::auth");
+    // Sentry's default level of a breadcrumb is info, so it is left out; others are named.
+    assert!(crumbs[0]["level"].is_null() || crumbs[0]["level"] == "info");
+    assert_eq!(crumbs[1]["level"], "warning");
+    assert!(crumbs[0]["timestamp"].is_number() || crumbs[0]["timestamp"].is_string());
 }
