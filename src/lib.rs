@@ -7,6 +7,7 @@
 //! | `syslog` (feature `syslog`) | `syslog::SyslogAppender` | `SysLogHandler` |
 //! | `windows_event_log` (feature `eventlog`) | `eventlog::WindowsEventLogAppender` | `NTEventLogHandler` |
 //! | encoder `python` | [`encode::PythonEncoder`] | `logging.Formatter` |
+//! | encoder `json_lines` ([fields](encode::json): flat, ecs, gcp, otel) | [`encode::JsonLinesEncoder`] | python-json-logger, Elastic's `ecs-logging` |
 //!
 //! # Quick start: YAML
 //!

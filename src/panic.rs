@@ -107,12 +107,25 @@ fn payload_text(payload: &(dyn std::any::Any + Send)) -> &str {
 
 /// The panic as an error value: its `Display` is the message, the location and the backtrace,
 /// so every encoder that prints the `error` value (the Python encoder's error chain, log4rs's
-/// `{K(error)}`, JSON) shows the whole story.
-struct PanicError {
+/// `{K(error)}`, JSON) shows the whole story. The JSON encoder downcasts to it, to put the
+/// message and the backtrace in fields of their own.
+pub(crate) struct PanicError {
     message: String,
     location: Option<String>,
     /// Already cut to the frames that matter.
     backtrace: String,
+}
+
+impl PanicError {
+    /// The panic's message (its payload).
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The backtrace, cut to the frames that matter.
+    pub(crate) fn backtrace(&self) -> &str {
+        self.backtrace.trim_end()
+    }
 }
 
 impl fmt::Display for PanicError {

@@ -498,3 +498,46 @@ fn send_test_reports_an_unreachable_mail_server_as_failed_and_exits_1() {
         "{stdout}"
     );
 }
+
+/// Issue 12 item 8: `check` said OK for a 0-byte file; an empty or root-less file logs nothing.
+#[test]
+fn check_refuses_an_empty_or_rootless_file_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, contents, expected) in [
+        ("empty.yaml", "", "the file is empty"),
+        ("comments.yaml", "# to do\n\n", "the file is empty"),
+        (
+            "rootless.yaml",
+            "appenders:\n  out: { kind: console }\n",
+            "field \"root\" is missing",
+        ),
+    ] {
+        let config = write(dir.path(), name, contents);
+        let out = run(&["check", &config]);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {stdout}{stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        assert!(!stdout.contains("OK"), "{name}: {stdout}");
+    }
+}
+
+/// `check` only checks: a good config's files are not created (and no spool is sent).
+#[test]
+fn check_starts_no_appender() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let config = write(
+        dir.path(),
+        "good.yaml",
+        &format!(
+            "appenders:\n  f: {{ kind: file, path: {:?} }}\n  r: {{ kind: rotating_file, path: {:?} }}\nroot: {{ level: info, appenders: [f, r] }}\n",
+            logs.join("f.log").display().to_string(),
+            logs.join("r.log").display().to_string()
+        ),
+    );
+    let out = run(&["check", &config]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("OK"), "{stdout}");
+    assert!(!logs.exists(), "check created {}", logs.display());
+}

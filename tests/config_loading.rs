@@ -221,3 +221,18 @@ fn init_one_example() {
         Err(e) => panic!("{e}"),
     }
 }
+
+/// Issue 12 item 8: an empty file, or one without `root:`, would log nothing: it is a problem.
+#[test]
+fn an_empty_or_rootless_config_is_a_problem() {
+    for empty in ["", "\n  \n", "# only a comment\n", "~\n"] {
+        let e = load_config_str(empty, "empty.yaml").unwrap_err();
+        assert_eq!(e.problems.len(), 1, "{e}");
+        assert_eq!(e.problems[0].place, Place::File);
+        assert!(e.to_string().contains("the file is empty"), "{e}");
+    }
+    let all = problems("appenders:\n  stdout: { kind: console }\n");
+    assert_has(&all, "config: field \"root\" is missing");
+    let all = problems("{}\n");
+    assert_has(&all, "config: field \"root\" is missing");
+}

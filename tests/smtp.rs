@@ -774,3 +774,102 @@ fn the_config_example_loads_without_a_server() {
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(appenders.len(), 2);
 }
+
+/// Issue 12 item 7: a config refused for any reason starts nothing. Before, the strict loader
+/// built each appender as it checked it, so the smtp appender of a refused config sent the
+/// spool (and the running one sent it again), and log4rs's file kinds created their files.
+#[test]
+fn a_refused_config_neither_sends_the_spool_nor_creates_files() {
+    if !peer() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let spool = dir.path().join("spool");
+    let logs = dir.path().join("logs");
+    let dead_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    {
+        let a = plain("refused-run1", dead_port)
+            .spool_dir(&spool)
+            .spool_after(Duration::ZERO)
+            .retry_backoff(Duration::from_millis(50))
+            .timeout(Duration::from_millis(500))
+            .build()
+            .unwrap();
+        log(&a, Level::Error, 60, "waiting in the spool");
+        a.flush();
+    }
+    let spooled = spool_files(&spool);
+    assert_eq!(spooled.len(), 1, "one mail in the spool: {spooled:?}");
+    let spooled_text = std::fs::read(&spooled[0]).unwrap();
+
+    let server = SmtpServer::start(&[]);
+    let config = |root_appenders: &str| {
+        format!(
+            r#"
+appenders:
+  mail:
+    kind: smtp
+    host: 127.0.0.1
+    port: {port}
+    security: none
+    from: app@example.com
+    to: [ops@example.com]
+    batch_window: 0 seconds
+    spool_dir: {spool:?}
+  plain_file: {{ kind: file, path: {logs:?} }}
+  rolling:
+    kind: rolling_file
+    path: {rolling:?}
+    policy: {{ trigger: {{ kind: size, limit: 1 mb }}, roller: {{ kind: delete }} }}
+  rotating: {{ kind: rotating_file, path: {rotating:?} }}
+  stdout: {{ kind: console }}
+root: {{ level: info, appenders: [{root_appenders}] }}
+"#,
+            port = server.port,
+            spool = spool.display().to_string(),
+            logs = logs.join("file.log").display().to_string(),
+            rolling = logs.join("rolling.log").display().to_string(),
+            rotating = logs.join("rotating.log").display().to_string(),
+        )
+    };
+
+    // One problem, far from the smtp appender: a root that names an appender that does not exist.
+    let refused = log4rs_appenders::config::load_config_str(
+        &config("mail, plain_file, rolling, rotating, no_such_appender"),
+        "refused.yaml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(refused.contains("no_such_appender"), "{refused}");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        server.received().is_empty(),
+        "a refused config sent the spool: {:?}",
+        server.received()
+    );
+    assert_eq!(spool_files(&spool), spooled, "the spool was touched");
+    assert_eq!(std::fs::read(&spooled[0]).unwrap(), spooled_text);
+    assert!(
+        !logs.exists(),
+        "a refused config created {:?}",
+        spool_files(&logs)
+    );
+
+    // The same config without the problem starts, sends the spooled mail once and creates the
+    // files: what the refused one must not have done.
+    let loaded = log4rs_appenders::config::load_config_str(
+        &config("mail, plain_file, rolling, rotating"),
+        "good.yaml",
+    )
+    .unwrap();
+    let mails = server.wait_until(WAIT, |m| !m.is_empty());
+    assert!(mails[0].body.contains("waiting in the spool"), "{mails:?}");
+    for name in ["file.log", "rolling.log", "rotating.log"] {
+        assert!(logs.join(name).is_file(), "{name} not created");
+    }
+    drop(loaded);
+    assert_eq!(server.received().len(), 1, "{:?}", server.received());
+}

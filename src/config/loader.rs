@@ -3,17 +3,17 @@
 use std::path::Path;
 use std::time::Duration;
 
-use log::LevelFilter;
+use log::{LevelFilter, Record};
 use log4rs::append::Append;
 use log4rs::config::{Appender, Config, Deserializers, Logger, Root};
 use log4rs::filter::Filter;
 use serde_yaml::{Mapping, Value};
 
-use super::problems::{ConfigError, Place, Problems};
+use super::problems::{ConfigError, Place, Problem, Problems};
 use crate::fields::env::expand_tree;
 use crate::fields::strict::{APPENDER_NAME_KEY, closest_name, with_did_you_mean};
 use crate::fields::{LEVEL_FILTER_NAMES, parse_level_filter};
-use crate::registry;
+use crate::registry::{self, CheckedAppender};
 
 /// A config that loaded without a single problem.
 #[derive(Debug)]
@@ -24,7 +24,130 @@ pub struct LoadedConfig {
     pub refresh_rate: Option<Duration>,
 }
 
+/// A config that passed every check, with nothing started yet: no file created, no thread,
+/// socket or spool touched. [`start`](Self::start) starts its appenders.
+///
+/// ```
+/// let yaml = "appenders:\n  stdout: { kind: console }\nroot: { level: info, appenders: [stdout] }\n";
+/// let checked = log4rs_appenders::config::check_config_str(yaml, "inline").unwrap();
+/// assert_eq!(checked.routing().root().appenders(), ["stdout"]);
+/// let loaded = checked.start().unwrap();
+/// assert_eq!(loaded.config.appenders().len(), 1);
+/// ```
+pub struct CheckedConfig {
+    source_name: String,
+    appenders: Vec<CheckedEntry>,
+    routing: Config,
+    refresh_rate: Option<Duration>,
+}
+
+/// One appender that passed its checks: its name, its filters and the appender to start.
+struct CheckedEntry {
+    name: String,
+    filters: Vec<Box<dyn Filter>>,
+    appender: Box<dyn CheckedAppender>,
+}
+
+impl std::fmt::Debug for CheckedConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_struct("CheckedConfig")
+            .field("source_name", &self.source_name)
+            .field(
+                "appenders",
+                &self.appenders.iter().map(|a| &a.name).collect::<Vec<_>>(),
+            )
+            .field("routing", &self.routing)
+            .field("refresh_rate", &self.refresh_rate)
+            .finish()
+    }
+}
+
+/// Stands in for a not-yet-started appender in [`CheckedConfig::routing`]; never logs.
+#[derive(Debug)]
+struct NotStarted;
+
+impl Append for NotStarted {
+    fn append(&self, _: &Record) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    fn flush(&self) {}
+}
+
+impl CheckedConfig {
+    /// The routing as log4rs will apply it (root, loggers, levels, additivity, appender names);
+    /// its appenders are placeholders without filters that drop every record, since nothing is
+    /// started yet.
+    pub fn routing(&self) -> &Config {
+        &self.routing
+    }
+
+    /// Each appender's name, in file order, with the number of its `filters:`.
+    pub fn appender_filters(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.appenders
+            .iter()
+            .map(|a| (a.name.as_str(), a.filters.len()))
+    }
+
+    /// `refresh_rate:` from the file: how often to check it for changes (hot reload).
+    pub fn refresh_rate(&self) -> Option<Duration> {
+        self.refresh_rate
+    }
+
+    /// Starts every appender, in file order: opens files, spawns workers, picks up spools.
+    ///
+    /// Only what cannot be known before trying fails here (a folder that cannot be created, a
+    /// spool held by another process); the appenders started before the failing one are then
+    /// dropped (flushed and stopped) and the error names the failing one.
+    pub fn start(self) -> Result<LoadedConfig, ConfigError> {
+        let mut started = Vec::with_capacity(self.appenders.len());
+        for entry in self.appenders {
+            match entry.appender.start() {
+                Ok(appender) => started.push(
+                    Appender::builder()
+                        .filters(entry.filters)
+                        .build(entry.name, appender),
+                ),
+                Err(e) => {
+                    drop(started);
+                    return Err(ConfigError::single(
+                        &self.source_name,
+                        Place::Appender(entry.name),
+                        format!("cannot start: {e:#}"),
+                    ));
+                }
+            }
+        }
+        let root = self.routing.root();
+        let config = Config::builder()
+            .appenders(started)
+            .loggers(self.routing.loggers().iter().cloned())
+            .build(
+                Root::builder()
+                    .appenders(root.appenders().iter().cloned())
+                    .build(root.level()),
+            )
+            .map_err(|errors| ConfigError {
+                source_name: self.source_name.clone(),
+                problems: errors
+                    .errors()
+                    .iter()
+                    .map(|e| Problem {
+                        place: Place::TopLevel,
+                        message: e.to_string(),
+                    })
+                    .collect(),
+            })?;
+        Ok(LoadedConfig {
+            config,
+            refresh_rate: self.refresh_rate,
+        })
+    }
+}
+
 /// Loads a YAML config file strictly: returns every problem at once, and never a partial config.
+/// Every appender is checked before any is started, so a config with a problem has no side
+/// effects ([`check_config_file`], then [`CheckedConfig::start`]).
 ///
 /// ```no_run
 /// match log4rs_appenders::config::load_config_file("config-examples/microblog.yaml") {
@@ -33,12 +156,7 @@ pub struct LoadedConfig {
 /// }
 /// ```
 pub fn load_config_file(path: impl AsRef<Path>) -> Result<LoadedConfig, ConfigError> {
-    let path = path.as_ref();
-    let source_name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::single(&source_name, Place::File, format!("cannot read it: {e}"))
-    })?;
-    load_config_str(&text, &source_name)
+    check_config_file(path)?.start()
 }
 
 /// Loads a YAML config from a string; `source_name` is used in messages.
@@ -53,12 +171,35 @@ pub fn load_config_file(path: impl AsRef<Path>) -> Result<LoadedConfig, ConfigEr
 /// assert_eq!(loaded.config.appenders().len(), 1);
 /// ```
 pub fn load_config_str(yaml: &str, source_name: &str) -> Result<LoadedConfig, ConfigError> {
-    let mut document: Value = serde_yaml::from_str(yaml).map_err(|e| {
+    check_config_str(yaml, source_name)?.start()
+}
+
+/// Checks a YAML config file strictly, with no side effects: every problem at once, or a
+/// [`CheckedConfig`] ready to start.
+pub fn check_config_file(path: impl AsRef<Path>) -> Result<CheckedConfig, ConfigError> {
+    let path = path.as_ref();
+    let source_name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::single(&source_name, Place::File, format!("cannot read it: {e}"))
+    })?;
+    check_config_str(&text, &source_name)
+}
+
+/// Checks a YAML config from a string, with no side effects; `source_name` is used in messages.
+pub fn check_config_str(yaml: &str, source_name: &str) -> Result<CheckedConfig, ConfigError> {
+    let document: Value = serde_yaml::from_str(yaml).map_err(|e| {
         ConfigError::single(source_name, Place::File, format!("is not valid YAML: {e}"))
     })?;
     if document.is_null() {
-        document = Value::Mapping(Mapping::new());
+        // A truncated file (a deploy that failed half way, an editor's save): applying it would
+        // log nothing, silently.
+        return Err(ConfigError::single(
+            source_name,
+            Place::File,
+            "the file is empty (nothing but blanks or comments); a config needs at least `root: { level: info, appenders: [...] }`".into(),
+        ));
     }
+    let mut document = document;
     let mut problems = Problems::default();
     let mut unexpanded = Vec::new();
     expand_tree(&mut document, &mut Vec::new(), &mut |path, var| {
@@ -119,11 +260,11 @@ struct Loader {
 }
 
 impl Loader {
-    fn load(mut self, top: Mapping, source_name: &str) -> Result<LoadedConfig, ConfigError> {
+    fn load(mut self, top: Mapping, source_name: &str) -> Result<CheckedConfig, ConfigError> {
         let mut refresh_rate = None;
         let mut appenders = Vec::new();
         let mut appender_names = Vec::new();
-        let mut root = Root::builder().build(LevelFilter::Debug);
+        let mut root = None;
         let mut loggers = Vec::new();
         let mut root_value = None;
         let mut loggers_value = None;
@@ -142,26 +283,41 @@ impl Loader {
                     .add(&Place::TopLevel, unknown_field(other, TOP_LEVEL_KEYS)),
             }
         }
-        if let Some(value) = root_value
-            && let Some((level, names)) =
-                self.logger_fields(&Place::Root, value, &appender_names, false)
-        {
-            root = Root::builder()
-                .appenders(names)
-                .build(level.0.unwrap_or(LevelFilter::Debug));
+        match root_value {
+            Some(value) => {
+                if let Some((level, names)) =
+                    self.logger_fields(&Place::Root, value, &appender_names, false)
+                {
+                    root = Some(
+                        Root::builder()
+                            .appenders(names)
+                            .build(level.0.unwrap_or(LevelFilter::Debug)),
+                    );
+                }
+            }
+            // log4rs would accept it and log nothing at all.
+            None => self.problems.add(
+                &Place::TopLevel,
+                "field \"root\" is missing: without a root logger no record reaches an appender; add `root: { level: info, appenders: [...] }`",
+            ),
         }
         if let Some(value) = loggers_value {
             loggers = self.loggers(value, &appender_names);
         }
         let mut problems = std::mem::take(&mut self.problems);
-        let mut config = None;
+        let mut routing = None;
         if problems.0.is_empty() {
+            // log4rs's own checks (duplicate names, logger names), on placeholders: nothing is
+            // started until the whole config is known to be good.
+            let placeholders = appenders.iter().map(|a: &CheckedEntry| {
+                Appender::builder().build(a.name.clone(), Box::new(NotStarted))
+            });
             match Config::builder()
-                .appenders(appenders)
+                .appenders(placeholders)
                 .loggers(loggers)
-                .build(root)
+                .build(root.unwrap_or_else(|| Root::builder().build(LevelFilter::Debug)))
             {
-                Ok(c) => config = Some(c),
+                Ok(c) => routing = Some(c),
                 Err(errors) => {
                     for e in errors.errors() {
                         problems.add(&Place::TopLevel, e.to_string());
@@ -170,9 +326,11 @@ impl Loader {
             }
         }
         problems.into_result(source_name, ())?;
-        match config {
-            Some(config) => Ok(LoadedConfig {
-                config,
+        match routing {
+            Some(routing) => Ok(CheckedConfig {
+                source_name: source_name.to_owned(),
+                appenders,
+                routing,
                 refresh_rate,
             }),
             None => Err(ConfigError::single(
@@ -204,9 +362,10 @@ impl Loader {
         }
     }
 
-    /// Builds every appender; returns those that built and the names of all that were declared
-    /// (so references to a declared-but-broken appender are not reported twice).
-    fn appenders(&mut self, value: Value) -> (Vec<Appender>, Vec<String>) {
+    /// Checks every appender (nothing is started); returns those that passed and the names of
+    /// all that were declared (so references to a declared-but-broken appender are not reported
+    /// twice).
+    fn appenders(&mut self, value: Value) -> (Vec<CheckedEntry>, Vec<String>) {
         let mut built = Vec::new();
         let mut names = Vec::new();
         let Value::Mapping(map) = value else {
@@ -229,7 +388,7 @@ impl Loader {
         (built, names)
     }
 
-    fn appender(&mut self, place: &Place, name: &str, value: Value) -> Option<Appender> {
+    fn appender(&mut self, place: &Place, name: &str, value: Value) -> Option<CheckedEntry> {
         let Value::Mapping(mut map) = value else {
             self.problems.add(
                 place,
@@ -290,14 +449,25 @@ impl Loader {
             );
         }
         let raw = to_raw_value(&Value::Mapping(map));
-        let appender = match self.deserializers.deserialize::<dyn Append>(&kind, raw) {
-            Ok(a) => a,
-            Err(e) => {
+        let appender = match registry::check_appender(&kind, raw, &self.deserializers) {
+            Some(Ok(a)) => a,
+            Some(Err(e)) => {
                 self.problems.add(place, self.explain(&e));
                 return None;
             }
+            None => {
+                self.problems.add(
+                    place,
+                    format!("field \"kind\": no checker for kind {kind:?}"),
+                );
+                return None;
+            }
         };
-        Some(Appender::builder().filters(filters?).build(name, appender))
+        Some(CheckedEntry {
+            name: name.to_owned(),
+            filters: filters?,
+            appender,
+        })
     }
 
     fn filters(&mut self, place: &Place, value: Option<Value>) -> Option<Vec<Box<dyn Filter>>> {

@@ -9,5 +9,8 @@ mod loader;
 mod problems;
 
 pub use crate::fields::{ByteSize, HumanDuration, Secret};
-pub use loader::{LoadedConfig, load_config_file, load_config_str};
+pub use loader::{
+    CheckedConfig, LoadedConfig, check_config_file, check_config_str, load_config_file,
+    load_config_str,
+};
 pub use problems::{ConfigError, Place, Problem};

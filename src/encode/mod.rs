@@ -1,4 +1,4 @@
-//! Encoders: the Python-style `%(attr)s` formatter, and the helper every appender uses to build
+//! Encoders: the Python-style `%(attr)s` formatter, JSON lines for log shippers, and the helper every appender uses to build
 //! the encoder named in its `encoder:` field.
 
 use log4rs::config::Deserializers;
@@ -17,7 +17,9 @@ pub(crate) fn build_encoder(
 
 mod attributes;
 mod format;
+pub mod json;
 mod printf;
 pub mod python;
 
+pub use json::{FieldSet, JsonLinesEncoder, JsonLinesKind};
 pub use python::{PythonEncoder, PythonKind};

@@ -17,5 +17,7 @@ pub(crate) const APPENDERS: &[AppenderEntry] = &[
 ];
 
 /// Every encoder kind.
-pub(crate) const ENCODERS: &[EncoderEntry] =
-    &[EncoderEntry::of::<crate::encode::python::PythonKind>()];
+pub(crate) const ENCODERS: &[EncoderEntry] = &[
+    EncoderEntry::of::<crate::encode::python::PythonKind>(),
+    EncoderEntry::of::<crate::encode::json::JsonLinesKind>(),
+];

@@ -12,6 +12,7 @@
 //! loader checks every appender of a config before it starts any.
 
 mod kinds;
+mod log4rs_kinds;
 
 use std::marker::PhantomData;
 
@@ -146,7 +147,6 @@ fn check_kind<K: AppenderKind>(
 /// An appender whose config passed every check, not started yet.
 pub(crate) trait CheckedAppender {
     /// Starts it (files, threads, sockets, spool).
-    #[allow(dead_code)] // the strict loader's two-phase build uses it
     fn start(self: Box<Self>) -> anyhow::Result<Box<dyn Append>>;
 }
 
@@ -161,7 +161,6 @@ impl<K: AppenderKind> CheckedAppender for Checked<K> {
 /// What the list knows of a compiled-in appender kind, without its type.
 #[derive(Clone, Copy)]
 pub(crate) struct AppenderFns {
-    #[cfg_attr(not(test), allow(dead_code))] // checked against the list by a test
     kind: &'static str,
     #[cfg_attr(not(test), allow(dead_code))]
     feature: Option<&'static str>,
@@ -233,8 +232,13 @@ macro_rules! appender_kind {
 }
 pub(crate) use appender_kind;
 
-/// log4rs's own appender kinds (all enabled in our log4rs dependency).
-const LOG4RS_APPENDER_KINDS: &[&str] = &["console", "file", "rolling_file"];
+/// log4rs's own appender kinds (all enabled in our log4rs dependency), split into check and
+/// start for the strict loader (log4rs's deserializers stay registered for them).
+const LOG4RS_APPENDERS: &[AppenderFns] = &[
+    AppenderFns::of::<log4rs_kinds::ConsoleKind>(),
+    AppenderFns::of::<log4rs_kinds::FileKind>(),
+    AppenderFns::of::<log4rs_kinds::RollingFileKind>(),
+];
 
 /// log4rs's own encoder kinds.
 const LOG4RS_ENCODER_KINDS: &[&str] = &["pattern", "json"];
@@ -256,7 +260,7 @@ pub(crate) fn deserializers() -> Deserializers {
 
 /// Every appender kind that can be used in YAML with this build.
 pub(crate) fn appender_kinds() -> Vec<&'static str> {
-    let mut kinds = LOG4RS_APPENDER_KINDS.to_vec();
+    let mut kinds: Vec<&str> = LOG4RS_APPENDERS.iter().map(|f| f.kind).collect();
     for entry in kinds::APPENDERS {
         if entry.fns.is_some() && !kinds.contains(&entry.kind) {
             kinds.push(entry.kind);
@@ -277,15 +281,17 @@ pub(crate) fn our_appender_kind(kind: &str) -> Option<&'static AppenderEntry> {
     kinds::APPENDERS.iter().find(|e| e.kind == kind)
 }
 
-/// Checks one of our appenders' configs (no side effects); `None` if `kind` is not ours or not
-/// compiled in.
-#[allow(dead_code)] // the strict loader's two-phase build uses it
+/// Checks the config of an appender of kind `kind` (ours or log4rs's) with no side effects;
+/// `None` if the kind is unknown to this build.
 pub(crate) fn check_appender(
     kind: &str,
     config: serde_value::Value,
     deserializers: &Deserializers,
 ) -> Option<anyhow::Result<Box<dyn CheckedAppender>>> {
-    let fns = our_appender_kind(kind)?.fns?;
+    let fns = match our_appender_kind(kind) {
+        Some(entry) => entry.fns?,
+        None => *LOG4RS_APPENDERS.iter().find(|f| f.kind == kind)?,
+    };
     Some((fns.check)(config, deserializers))
 }
 

@@ -1,14 +1,15 @@
-//! `check CONFIG`: every problem at once, or what the config does.
+//! `check CONFIG`: every problem at once, or what the config does. It only checks: no appender
+//! is started (no file created, no mail sent from a spool).
 
 use std::path::Path;
 
-use log4rs_appenders::config::load_config_file;
+use log4rs_appenders::config::check_config_file;
 
 use crate::summary;
 
 pub fn run(path: &Path) -> bool {
-    let loaded = match load_config_file(path) {
-        Ok(loaded) => loaded,
+    let checked = match check_config_file(path) {
+        Ok(checked) => checked,
         Err(e) => {
             eprintln!("{e}");
             eprintln!(
@@ -19,9 +20,9 @@ pub fn run(path: &Path) -> bool {
             return false;
         }
     };
-    let config = &loaded.config;
+    let config = checked.routing();
     println!("{}: OK", path.display());
-    if let Some(rate) = loaded.refresh_rate {
+    if let Some(rate) = checked.refresh_rate() {
         println!(
             "refresh_rate: {} (changes are applied while running, if they load without problems)",
             humantime::format_duration(rate)
@@ -34,11 +35,10 @@ pub fn run(path: &Path) -> bool {
     }
     let width = infos.iter().map(|a| a.name.len()).max().unwrap_or(0);
     for a in &infos {
-        let filters = config
-            .appenders()
-            .iter()
-            .find(|c| c.name() == a.name)
-            .map(|c| c.filters().len())
+        let filters = checked
+            .appender_filters()
+            .find(|(name, _)| *name == a.name)
+            .map(|(_, filters)| filters)
             .unwrap_or(0);
         println!(
             "  {:width$}  {}{}{}",
