@@ -119,3 +119,18 @@ pub fn python313() -> Option<PathBuf> {
     eprintln!("========================================================================\n");
     None
 }
+
+/// Skips a test whose peer (`what`) is missing, with a loud SKIPPED line saying how to get it,
+/// unless `LOG4RS_APPENDERS_REQUIRE_PEERS=1`, where it fails instead.
+pub fn skip(what: &str, install_hint: &str) {
+    let message = format!(
+        "SKIPPED: {what} is not installed, so this test cannot run against the real peer. \
+         Install it with: {install_hint}"
+    );
+    if std::env::var("LOG4RS_APPENDERS_REQUIRE_PEERS").as_deref() == Ok("1") {
+        panic!("{message} [LOG4RS_APPENDERS_REQUIRE_PEERS=1 makes this a failure]");
+    }
+    eprintln!("\n========================================================================");
+    eprintln!("{message}");
+    eprintln!("========================================================================\n");
+}
