@@ -287,3 +287,338 @@ fn errors_from_one_call_site_group_into_one_issue_and_another_site_gets_its_own(
     let lines: Vec<&Json> = three.events.iter().map(|e| &e["extra"]["line"]).collect();
     assert!(lines.iter().all(|l| **l == 42), "{lines:?}");
 }
+
+fn spooled(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "envelope"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn outage_error(appender: &SentryAppender, text: &str) {
+    appender
+        .append(
+            &Record::builder()
+                .level(Level::Error)
+                .target("microblog::jobs")
+                .file(Some("src/jobs.rs"))
+                .line(Some(7))
+                .args(format_args!("{text}"))
+                .build(),
+        )
+        .unwrap();
+}
+
+/// Every message of a project's events, with how often each arrived.
+fn message_counts(issues: &[bugsink::StoredIssue]) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for event in issues.iter().flat_map(|i| &i.events) {
+        let m = event["message"].as_str().unwrap_or_default().to_owned();
+        *counts.entry(m).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[test]
+fn an_outage_with_a_spool_delivers_every_event_exactly_once_also_across_a_restart() {
+    let Some(server) = server() else { return };
+    let _alone = server.exclusive();
+    let project = server.project("outage");
+    let spool = tempfile::tempdir().unwrap();
+    let spool_dir = spool.path().join("sentry");
+    let start = |name: &str| {
+        builder(&project, name)
+            .spool_dir(&spool_dir)
+            .retry_backoff(Duration::from_millis(100))
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap()
+    };
+
+    server.stop();
+    let appender = start("outage");
+    for i in 0..50 {
+        outage_error(
+            &appender,
+            &format!("job {i} failed while the tracker was down"),
+        );
+    }
+    // Written before any attempt to send: all 50 are on disk, private.
+    wait_until("50 spooled events", WAIT, || {
+        spooled(&spool_dir).len() == 50
+    });
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&spool_dir), 0o700);
+        assert!(spooled(&spool_dir).iter().all(|f| mode(f) == 0o600));
+    }
+    server.start();
+    let issues = server.wait_for_events(&project, 50, Duration::from_secs(90));
+    let counts = message_counts(&issues);
+    assert_eq!(counts.len(), 50, "{counts:?}");
+    assert!(counts.values().all(|n| *n == 1), "duplicates: {counts:?}");
+    wait_until("an empty spool", WAIT, || spooled(&spool_dir).is_empty());
+    // Reported when it starts (and once per later streak: on this loaded machine a request
+    // can time out, and the resend carries the same event_id, which the server keeps once).
+    let reports = reports_for("outage");
+    assert!(
+        reports
+            .first()
+            .is_some_and(|r| r.contains("kept in spool_dir") && r.contains("cannot reach")),
+        "{reports:?}"
+    );
+    assert!(
+        !reports
+            .iter()
+            .any(|r| r.contains("dropped") || r.contains("lost,")),
+        "{reports:?}"
+    );
+    drop(appender);
+
+    // An application that stops during an outage: the next run sends what it left.
+    server.stop();
+    let first_run = start("outage-first-run");
+    for i in 0..5 {
+        outage_error(&first_run, &format!("left by the first run {i}"));
+    }
+    wait_until("5 spooled events", WAIT, || spooled(&spool_dir).len() == 5);
+    drop(first_run);
+    assert_eq!(spooled(&spool_dir).len(), 5, "nothing is lost at exit");
+    server.start();
+    let second_run = start("outage-second-run");
+    let issues = server.wait_for_events(&project, 55, Duration::from_secs(60));
+    let counts = message_counts(&issues);
+    assert_eq!(counts.len(), 55, "{counts:?}");
+    assert!(counts.values().all(|n| *n == 1), "duplicates: {counts:?}");
+    wait_until("an empty spool", WAIT, || spooled(&spool_dir).is_empty());
+    drop(second_run);
+}
+
+#[test]
+fn a_spool_dir_writable_by_others_or_a_link_is_refused_at_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let dsn = Secret::new("https://0123456789abcdef@sentry.example.com/1");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = SentryAppender::builder()
+            .dsn(dsn.clone())
+            .spool_dir(&shared)
+            .check()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("spool_dir") && e.contains("writable by other users"),
+            "{e}"
+        );
+        let private = dir.path().join("private");
+        std::fs::create_dir(&private).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&private, &link).unwrap();
+        let e = SentryAppender::builder()
+            .dsn(dsn.clone())
+            .spool_dir(&link)
+            .check()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("spool_dir") && e.contains("symbolic link"),
+            "{e}"
+        );
+    }
+    // Checking creates nothing.
+    let fresh = dir.path().join("fresh");
+    SentryAppender::builder()
+        .dsn(dsn)
+        .spool_dir(&fresh)
+        .check()
+        .unwrap();
+    assert!(!fresh.exists());
+}
+
+#[inline(never)]
+fn load_user_profile(user: &str) -> String {
+    if user == "mallory" {
+        panic!("profile store unreachable for {user}");
+    }
+    user.to_owned()
+}
+
+#[inline(never)]
+fn handle_profile_request(user: &str) -> usize {
+    load_user_profile(user).len()
+}
+
+#[test]
+fn a_panic_arrives_unhandled_with_its_message_and_the_application_s_stack_frames() {
+    let Some(server) = server() else { return };
+    let _up = server.shared_use();
+    let project = server.project("panic");
+    // log_panics() logs through the global logger: route it to this project (the only test
+    // of this binary that sets one).
+    let appender = builder(&project, "panic").build().unwrap();
+    let config = log4rs::Config::builder()
+        .appender(log4rs::config::Appender::builder().build("sentry", Box::new(appender)))
+        .build(
+            log4rs::config::Root::builder()
+                .appender("sentry")
+                .build(log::LevelFilter::Info),
+        )
+        .unwrap();
+    let _handle = log4rs::init_config(config).unwrap();
+    log4rs_appenders::log_panics();
+    let worker = std::thread::Builder::new()
+        .name("profile-worker".into())
+        .spawn(|| handle_profile_request("mallory"))
+        .unwrap();
+    assert!(worker.join().is_err(), "the thread panicked");
+    log::logger().flush();
+
+    let issues = server.wait_for_events(&project, 1, WAIT);
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    let issue = &issues[0];
+    assert_eq!(
+        (issue.ty.as_str(), issue.value.as_str()),
+        ("panic", "profile store unreachable for mallory")
+    );
+    let event = &issue.events[0];
+    assert_eq!(event["level"], "fatal");
+    let exception = &event["exception"]["values"][0];
+    assert_eq!(exception["mechanism"]["type"], "panic");
+    assert_eq!(exception["mechanism"]["handled"], false);
+    let frames = exception["stacktrace"]["frames"]
+        .as_array()
+        .expect("frames");
+    let functions: Vec<&str> = frames
+        .iter()
+        .map(|f| f["function"].as_str().unwrap_or_default())
+        .collect();
+    // Sentry's order: outermost first, the panicking function last.
+    let panicking = frames.last().unwrap();
+    assert_eq!(
+        panicking["function"], "sentry::load_user_profile",
+        "{functions:#?}"
+    );
+    assert_eq!(panicking["in_app"], true);
+    assert!(
+        panicking["filename"]
+            .as_str()
+            .unwrap()
+            .ends_with("sentry.rs")
+    );
+    assert!(panicking["lineno"].as_u64().is_some());
+    let caller = functions
+        .iter()
+        .position(|f| *f == "sentry::handle_profile_request")
+        .expect("the caller's frame");
+    assert_eq!(caller + 2, frames.len(), "{functions:#?}");
+    assert!(
+        frames
+            .iter()
+            .filter(|f| f["function"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("std::"))
+            .all(|f| f["in_app"] == false),
+        "{frames:#?}"
+    );
+    assert_eq!(event["threads"]["values"][0]["name"], "profile-worker");
+    assert_eq!(event["threads"]["values"][0]["crashed"], true);
+}
+
+fn info(appender: &SentryAppender, text: &str) {
+    log_at(appender, Level::Info, text)
+}
+
+fn log_at(appender: &SentryAppender, level: Level, text: &str) {
+    appender
+        .append(
+            &Record::builder()
+                .level(level)
+                .target("microblog::auth")
+                .args(format_args!("{text}"))
+                .build(),
+        )
+        .unwrap();
+}
+
+#[test]
+fn an_event_carries_the_breadcrumbs_its_thread_logged_before_it() {
+    let Some(server) = server() else { return };
+    let _up = server.shared_use();
+    let project = server.project("breadcrumbs");
+    let appender = std::sync::Arc::new(
+        builder(&project, "breadcrumbs")
+            .max_breadcrumbs(2)
+            .build()
+            .unwrap(),
+    );
+    info(&appender, "user alice logged in");
+    info(&appender, "alice opened her settings");
+    log_at(&appender, Level::Warn, "alice changed her avatar");
+    // Debug is below `breadcrumbs: info`: not kept.
+    appender
+        .append(
+            &Record::builder()
+                .level(Level::Debug)
+                .args(format_args!("cache miss"))
+                .build(),
+        )
+        .unwrap();
+    // Another thread's records are its own breadcrumbs (scope: thread).
+    let other = appender.clone();
+    std::thread::spawn(move || info(&other, "bob logged in"))
+        .join()
+        .unwrap();
+    appender
+        .append(
+            &Record::builder()
+                .level(Level::Error)
+                .target("microblog::profile")
+                .file(Some("src/profile.rs"))
+                .line(Some(9))
+                .args(format_args!("cannot save the avatar"))
+                .build(),
+        )
+        .unwrap();
+    appender.flush();
+    let issues = server.wait_for_events(&project, 1, WAIT);
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    let crumbs = issues[0].events[0]["breadcrumbs"]["values"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let messages: Vec<&str> = crumbs
+        .iter()
+        .map(|c| c["message"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        messages,
+        ["alice opened her settings", "alice changed her avatar"],
+        "the latest max_breadcrumbs of this thread, oldest first"
+    );
+    assert_eq!(crumbs[0]["category"], "microblog::auth");
+    // Sentry's default level of a breadcrumb is info, so it is left out; others are named.
+    assert!(crumbs[0]["level"].is_null() || crumbs[0]["level"] == "info");
+    assert_eq!(crumbs[1]["level"], "warning");
+    assert!(crumbs[0]["timestamp"].is_number() || crumbs[0]["timestamp"].is_string());
+}
