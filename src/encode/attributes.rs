@@ -22,6 +22,9 @@ pub(crate) enum Attribute {
     ThreadName,
     Process,
     Message,
+    /// The tracing span chain (`request{id=7}:db`): the record's `spans` key-value, empty when
+    /// it has none.
+    Spans,
     /// Any other name: a key-value of the record, looked up at run time.
     KeyValue(String),
 }
@@ -37,7 +40,7 @@ pub(crate) enum ValueType {
 }
 
 /// Built-in attribute names, in Python's spelling.
-pub(crate) const BUILT_IN: [&str; 16] = [
+pub(crate) const BUILT_IN: [&str; 17] = [
     "name",
     "levelname",
     "levelno",
@@ -54,6 +57,7 @@ pub(crate) const BUILT_IN: [&str; 16] = [
     "threadName",
     "process",
     "message",
+    "spans",
 ];
 
 /// Python `LogRecord` attributes that have no meaning for a Rust record.
@@ -101,6 +105,7 @@ impl Attribute {
             "threadName" => Attribute::ThreadName,
             "process" => Attribute::Process,
             "message" => Attribute::Message,
+            "spans" => Attribute::Spans,
             other if declared.contains(&other) => Attribute::KeyValue(other.to_owned()),
             other => {
                 if let Some((_, why)) = PYTHON_ONLY.iter().find(|(n, _)| *n == other) {

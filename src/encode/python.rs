@@ -169,6 +169,7 @@ impl<'de> SerdeDeserialize<'de> for DefaultValue {
 /// | `threadName` | the thread's name: `main` for the main thread, `Thread-N` (N = `thread`) for unnamed threads | Python says `MainThread` |
 /// | `process` | the process id | |
 /// | `message` | the formatted message | |
+/// | `spans` | the `tracing` span chain, root first, with fields: `request{id=7}:db` (the record's `spans` key-value, set by the `tracing` front end); empty outside spans | Python has no spans |
 /// | a name declared in [`with_defaults`](Self::with_defaults) | the record key-value of that key, or the declared default when the record lacks it | Python reads record attributes (`extra=`); a key-value is Rust's equivalent |
 ///
 /// Any other name is refused when the encoder is built, with the closest name as a hint
@@ -591,6 +592,10 @@ impl PythonEncoder {
                     let _ = VecWriter(out).write_fmt(*record.args());
                     finish_written_text(out, start, spec);
                 }
+            },
+            Attribute::Spans => match record.key_values().get(Key::from_str("spans")) {
+                Some(value) => key_value(out, &value, spec),
+                None => text(out, "", spec),
             },
             Attribute::KeyValue(key) => match record.key_values().get(Key::from_str(key)) {
                 Some(value) => key_value(out, &value, spec),

@@ -289,6 +289,14 @@ impl fmt::Debug for RotatingFileAppender {
     }
 }
 
+impl RotatingFileAppender {
+    /// Writes `bytes`, already formatted (by tracing-subscriber's fmt layer), as one record.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn append_formatted(&self, bytes: &[u8], urgent: bool) -> anyhow::Result<()> {
+        self.shared.commit(bytes, urgent)
+    }
+}
+
 impl Append for RotatingFileAppender {
     fn append(&self, record: &Record) -> anyhow::Result<()> {
         SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
@@ -361,6 +369,12 @@ impl Shared {
 
     fn append_encoded(&self, record: &Record, bytes: &mut Vec<u8>) -> anyhow::Result<()> {
         self.encoder.encode(&mut VecWriter(bytes), record)?;
+        self.commit(bytes, record.level() <= Level::Error)
+    }
+
+    /// Writes one encoded record (rotating first when due). In buffered mode, `urgent` (an
+    /// error record) writes the buffer to disk at once.
+    fn commit(&self, bytes: &[u8], urgent: bool) -> anyhow::Result<()> {
         if self.buffer_capacity == 0 {
             return self.group.commit(bytes, |bytes, lens, errors| {
                 self.write_batch(bytes, lens, errors, false)
@@ -368,8 +382,7 @@ impl Shared {
         }
         // Buffered mode: a batch of one; an error record goes to disk at once.
         let mut errors = Errors::new();
-        let flush = record.level() <= Level::Error;
-        self.write_batch(bytes, &[bytes.len()], &mut errors, flush);
+        self.write_batch(bytes, &[bytes.len()], &mut errors, urgent);
         match errors.pop() {
             Some((_, report)) => Err(report),
             None => Ok(()),
