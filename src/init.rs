@@ -62,6 +62,15 @@ pub struct LogHandle {
 }
 
 impl LogHandle {
+    /// A handle for a logger started elsewhere (the tracing front end).
+    #[cfg(feature = "tracing")]
+    pub(crate) fn new(handle: log4rs::Handle, stop_reload: Option<Arc<AtomicBool>>) -> LogHandle {
+        LogHandle {
+            handle,
+            stop_reload,
+        }
+    }
+
     /// log4rs's own handle, for reconfiguring at runtime.
     pub fn log4rs_handle(&self) -> &log4rs::Handle {
         &self.handle
@@ -70,6 +79,9 @@ impl LogHandle {
     /// Replaces the running config (the old appenders are flushed and dropped).
     pub fn set_config(&self, config: log4rs::Config) {
         self.handle.set_config(config);
+        // Under the tracing front end, tracing caches which callsites are on: recompute.
+        #[cfg(feature = "tracing")]
+        tracing_core::callsite::rebuild_interest_cache();
     }
 
     /// Flushes every appender now.
@@ -102,7 +114,13 @@ pub fn init_file(path: impl AsRef<Path>) -> Result<LogHandle, InitError> {
     let mut handle = init_config(config)?;
     if let Some(rate) = refresh_rate {
         let stop = Arc::new(AtomicBool::new(false));
-        spawn_reloader(path, rate, handle.handle.clone(), stop.clone());
+        let log4rs_handle = handle.handle.clone();
+        spawn_reloader(
+            path,
+            rate,
+            move |config| log4rs_handle.set_config(config),
+            stop.clone(),
+        );
         handle.stop_reload = Some(stop);
     }
     Ok(handle)
@@ -123,10 +141,13 @@ fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-fn spawn_reloader(
+/// Watches `path` every `rate`; when it changed and loads with no problems, hands the new config
+/// to `apply` (otherwise reports the problems and keeps the running config). Ends when `stop`
+/// is set.
+pub(crate) fn spawn_reloader(
     path: PathBuf,
     mut rate: Duration,
-    handle: log4rs::Handle,
+    apply: impl Fn(log4rs::Config) + Send + 'static,
     stop: Arc<AtomicBool>,
 ) {
     let spawned = std::thread::Builder::new()
@@ -142,7 +163,7 @@ fn spawn_reloader(
                 last = now;
                 match load_config_file(&path) {
                     Ok(loaded) => {
-                        handle.set_config(loaded.config);
+                        apply(loaded.config);
                         if let Some(r) = loaded.refresh_rate {
                             rate = r;
                         }

@@ -9,6 +9,9 @@
 //! | encoder `python` | [`encode::PythonEncoder`] | `logging.Formatter` |
 //! | encoder `json_lines` ([fields](encode::json): flat, ecs, gcp, otel) | [`encode::JsonLinesEncoder`] | python-json-logger, Elastic's `ecs-logging` |
 //!
+//! `tracing` users get the same appenders and YAML through the `tracing` module (feature
+//! `tracing`): a tracing-subscriber layer, `init_file` for the whole subscriber, a `MakeWriter`.
+//!
 //! # Quick start: YAML
 //!
 //! ```yaml
@@ -96,6 +99,8 @@ pub mod report;
 pub mod smtp;
 #[cfg(feature = "syslog")]
 pub mod syslog;
+#[cfg(feature = "tracing")]
+pub mod tracing;
 pub mod worker;
 
 pub use init::{InitError, LogHandle, init_config, init_file};

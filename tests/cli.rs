@@ -541,3 +541,43 @@ fn check_starts_no_appender() {
     assert!(stdout.contains("OK"), "{stdout}");
     assert!(!logs.exists(), "check created {}", logs.display());
 }
+
+#[test]
+fn check_never_shows_a_secret_whatever_its_type() {
+    let dir = tempfile::tempdir().unwrap();
+    for value in [
+        "98765432",
+        "-98765432",
+        "98765.432",
+        "9.8765432e7",
+        "true",
+        "[hunter2, 98765432]",
+        "{hunter2: 98765432}",
+        // Too large for any number type: refused by the YAML parser before any field sees it.
+        "98765432123456789012345678901234567890",
+    ] {
+        let config = write(
+            dir.path(),
+            "secret.yaml",
+            &format!(
+                "appenders:\n  mail:\n    kind: smtp\n    host: 127.0.0.1\n    from: a@b.c\n    \
+                 to: [x@y.z]\n    username: u\n    password: {value}\nroot: {{ level: info, \
+                 appenders: [mail] }}\n"
+            ),
+        );
+        let out = run(&["check", &config]);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{value}: {stdout}{stderr}");
+        for part in ["98765", "hunter2", "true", "8765"] {
+            assert!(
+                !stdout.contains(part) && !stderr.contains(part),
+                "{value}: the secret shows: {stdout}{stderr}"
+            );
+        }
+        assert!(
+            stderr.contains("the value is not shown because the field is secret")
+                || stderr.contains("(value not shown)"),
+            "{value}: {stderr}"
+        );
+    }
+}

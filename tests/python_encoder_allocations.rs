@@ -143,14 +143,20 @@ const EVERY_ATTRIBUTE: &str = "%(asctime)s %(levelname)-8s %(levelno)d %(name)s 
 
 #[test]
 fn encoding_records_allocates_nothing_once_warm() {
-    let ours = PythonEncoder::new(EVERY_ATTRIBUTE).unwrap();
+    let declared = [
+        ("user_id", "-"),
+        ("client", "-"),
+        ("ratio", "-"),
+        ("missing", "-"),
+    ];
+    let ours = PythonEncoder::with_defaults(EVERY_ATTRIBUTE, declared).unwrap();
     assert_eq!(
         allocations_for(&ours, 2000),
         0,
         "PythonEncoder allocated in the steady state"
     );
 
-    let with_datefmt = PythonEncoder::new(EVERY_ATTRIBUTE)
+    let with_datefmt = PythonEncoder::with_defaults(EVERY_ATTRIBUTE, declared)
         .unwrap()
         .datefmt("%d/%b/%Y:%H:%M:%S %z")
         .unwrap();

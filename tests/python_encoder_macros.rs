@@ -168,12 +168,15 @@ fn macros_record_the_enclosing_function_and_log_macros_show_unknown_function() {
     );
 
     // The key-values themselves, by key, in every capture form.
-    *encoder.lock().unwrap() =
-        PythonEncoder::new("%(user)s %(amount).2f %(items)s %(currency)s %(id)03d %(funcName)s")
-            .unwrap();
+    *encoder.lock().unwrap() = PythonEncoder::with_defaults(
+        "%(user)s %(amount).2f %(items)s %(currency)s %(id)03d %(funcName)s",
+        ["user", "amount", "items", "currency", "id"].map(|k| (k, "-")),
+    )
+    .unwrap();
     let user = "ann";
     info!(user, amount = 12.5, items:? = vec![1, 2], currency:% = "EUR", id = 9; "kv");
-    // Missing key-values show `-`, padded like text (`%(id)03d` gives "  -").
+    // Missing key-values show their declared default `-`, padded like text (`%(id)03d` gives
+    // "  -").
     info!("no key-values: {}", "%(user)s shows -");
     let got = std::mem::take(&mut *lines.lock().unwrap());
     let test_fn = "macros_record_the_enclosing_function_and_log_macros_show_unknown_function";

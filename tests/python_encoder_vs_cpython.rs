@@ -206,11 +206,11 @@ const RECORDS: &[TestRecord] = &[
         lineno: 138,
         message: "",
         func_name: Some("finish"),
-        // The last millisecond before a new year. (Not 999_999_999 ns: that `created` rounds up
-        // to the next second as a float, and CPython's asctime then shows the next second with
-        // `,999`; ours keeps the second the record was made in. See the encoder docs.)
+        // The last nanosecond before a new year: `created` rounds up to the next second as a
+        // float, so asctime shows 2000-01-01 00:00:00,000 as CPython 3.13 does (gh-102402; the
+        // record's `msecs` is 0 there, which this test hands to both sides).
         created_secs: 946_684_799,
-        created_nanos: 999_000_000,
+        created_nanos: 999_999_999,
         relative_created_ms: 86_400_000.25,
         thread: 123_456,
         thread_name: "Thread-123456",
@@ -248,6 +248,12 @@ const RECORDS: &[TestRecord] = &[
     },
 ];
 
+/// The key-values the formats may show, declared as `defaults` on both sides (each record
+/// carries them all, so the defaults themselves never show).
+const DECLARED: [&str; 10] = [
+    "user_id", "ratio", "client", "greeting", "big", "neg", "tiny", "huge", "quote", "empty",
+];
+
 fn key_values() -> Vec<(&'static str, Value<'static>)> {
     vec![
         ("user_id", Value::from(72i64)),
@@ -278,7 +284,8 @@ fn env_of(r: &TestRecord) -> RecordEnv<'static> {
 fn render_ours(cases: &[(String, Option<String>)]) -> Vec<Vec<String>> {
     let mut all = Vec::new();
     for (format, datefmt) in cases {
-        let mut encoder = PythonEncoder::new(format).unwrap_or_else(|e| panic!("{format}: {e}"));
+        let mut encoder = PythonEncoder::with_defaults(format, DECLARED.map(|k| (k, "-")))
+            .unwrap_or_else(|e| panic!("{format}: {e}"));
         if let Some(d) = datefmt {
             encoder = encoder.datefmt(d).unwrap_or_else(|e| panic!("{d}: {e}"));
         }
@@ -316,7 +323,7 @@ data = json.load(sys.stdin)
 out = []
 for case in data["cases"]:
     row = []
-    formatter = logging.Formatter(case["format"], case["datefmt"])
+    formatter = logging.Formatter(case["format"], case["datefmt"], defaults=data["defaults"])
     for r in data["records"]:
         rec = logging.LogRecord(r["name"], r["levelno"], r["pathname"], r["lineno"],
                                 r["message"], None, None, func=r["funcName"])
@@ -365,7 +372,12 @@ fn render_python(tz: &str, cases: &[(String, Option<String>)]) -> Vec<Vec<String
         .iter()
         .map(|(f, d)| json!({"format": f, "datefmt": d}))
         .collect();
-    let input = json!({"records": records, "extra": extra, "cases": cases}).to_string();
+    let defaults: serde_json::Map<String, serde_json::Value> = DECLARED
+        .iter()
+        .map(|k| (k.to_string(), json!("-")))
+        .collect();
+    let input = json!({"records": records, "extra": extra, "cases": cases, "defaults": defaults})
+        .to_string();
     let mut child = Command::new("python3")
         .args(["-c", PYTHON])
         .env("TZ", tz)

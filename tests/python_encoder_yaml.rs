@@ -41,6 +41,7 @@ appenders:
     encoder:
       kind: python
       format: "%(levelname)-8s|%(name)s|%(filename)s:%(lineno)d|%(user_id)05d|%(message)s"
+      defaults: {{ user_id: 0 }}
 root:
   appenders: [file]
 "#
@@ -111,4 +112,74 @@ fn the_format_defaults_to_time_level_name_and_message() {
         .deserialize::<dyn Encode>("python", config)
         .unwrap();
     assert!(format!("{encoder:?}").contains(log4rs_appenders::encode::python::DEFAULT_FORMAT));
+}
+
+fn encode_one(yaml: &str, kvs: &[(&str, log::kv::Value)]) -> String {
+    let config: serde_value::Value = serde_yaml::from_str(yaml).unwrap();
+    let encoder = log4rs_appenders::deserializers()
+        .deserialize::<dyn Encode>("python", config)
+        .unwrap_or_else(|e| panic!("{yaml}: {e:#}"));
+    let mut out = Vec::new();
+    encoder
+        .encode(
+            &mut log4rs::encode::writer::simple::SimpleWriter(&mut out),
+            &log::Record::builder()
+                .args(format_args!("hello"))
+                .level(log::Level::Info)
+                .key_values(&kvs)
+                .build(),
+        )
+        .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn an_empty_format_prints_the_message_as_cpythons_formatter_does() {
+    assert_eq!(encode_one("format: ''", &[]), "hello\n");
+}
+
+#[test]
+fn brace_and_dollar_style_formats_are_refused_naming_the_style_and_the_fix() {
+    let e = encoder_error("format: '{asctime} {levelname} {message}'");
+    assert!(
+        e.starts_with("field \"format\": column 1")
+            && e.contains("str.format (brace, style='{')")
+            && e.contains(r#""%(asctime)s %(levelname)s %(message)s""#),
+        "{e}"
+    );
+    let e = encoder_error("format: '${asctime} ${message}'");
+    assert!(
+        e.contains("string.Template (dollar, style='$')")
+            && e.contains(r#""%(asctime)s %(message)s""#),
+        "{e}"
+    );
+    let e = encoder_error("format: 'starting up'");
+    assert!(e.contains("no %(name)s field"), "{e}");
+}
+
+#[test]
+fn key_values_in_a_format_are_declared_with_defaults_as_in_python() {
+    let yaml = "{format: '%(levelname)s [%(user_id)s] %(retries)02d %(message)s', \
+                defaults: {user_id: '-', retries: 0}}";
+    assert_eq!(encode_one(yaml, &[]), "INFO [-] 00 hello\n");
+    assert_eq!(
+        encode_one(yaml, &[("user_id", 72.into()), ("retries", 3.into())]),
+        "INFO [72] 03 hello\n"
+    );
+
+    // Undeclared: refused at load, with the typo hint and the fix.
+    let e = encoder_error("format: '%(lineno)d %(linenum)d %(message)s'");
+    assert!(
+        e.starts_with("field \"format\": column 12")
+            && e.contains("unknown attribute \"linenum\" (did you mean \"lineno\"?)")
+            && e.contains("defaults: { linenum: \"-\" }"),
+        "{e}"
+    );
+    let e = encoder_error("{format: '%(message)s', defaults: {levelname: x}}");
+    assert!(
+        e.starts_with("field \"defaults\": \"levelname\" is a record attribute"),
+        "{e}"
+    );
+    let e = encoder_error("{format: '%(message)s', defaults: {user_id: [1, 2]}}");
+    assert!(e.contains("defaults"), "{e}");
 }

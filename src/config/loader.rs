@@ -188,7 +188,13 @@ pub fn check_config_file(path: impl AsRef<Path>) -> Result<CheckedConfig, Config
 /// Checks a YAML config from a string, with no side effects; `source_name` is used in messages.
 pub fn check_config_str(yaml: &str, source_name: &str) -> Result<CheckedConfig, ConfigError> {
     let document: Value = serde_yaml::from_str(yaml).map_err(|e| {
-        ConfigError::single(source_name, Place::File, format!("is not valid YAML: {e}"))
+        // The YAML parser quotes values in its messages; one may be a password.
+        let message = crate::fields::without_quoted_values(&e.to_string());
+        ConfigError::single(
+            source_name,
+            Place::File,
+            format!("is not valid YAML: {message}"),
+        )
     })?;
     if document.is_null() {
         // A truncated file (a deploy that failed half way, an editor's save): applying it would

@@ -22,6 +22,9 @@ pub(crate) enum Attribute {
     ThreadName,
     Process,
     Message,
+    /// The tracing span chain (`request{id=7}:db`): the record's `spans` key-value, empty when
+    /// it has none.
+    Spans,
     /// Any other name: a key-value of the record, looked up at run time.
     KeyValue(String),
 }
@@ -37,7 +40,7 @@ pub(crate) enum ValueType {
 }
 
 /// Built-in attribute names, in Python's spelling.
-pub(crate) const BUILT_IN: [&str; 16] = [
+pub(crate) const BUILT_IN: [&str; 17] = [
     "name",
     "levelname",
     "levelno",
@@ -54,6 +57,7 @@ pub(crate) const BUILT_IN: [&str; 16] = [
     "threadName",
     "process",
     "message",
+    "spans",
 ];
 
 /// Python `LogRecord` attributes that have no meaning for a Rust record.
@@ -80,9 +84,10 @@ const PYTHON_ONLY: [(&str, &str); 7] = [
 ];
 
 impl Attribute {
-    /// The attribute `name` stands for. An unknown name is a key-value key unless it looks like
-    /// a misspelt built-in (`levelnam`, `funcname`, `lineNo`), which is an error with a hint.
-    pub(crate) fn from_name(name: &str) -> Result<Attribute, String> {
+    /// The attribute `name` stands for: a built-in, or a record key-value declared with a
+    /// default (`declared`, Python's `Formatter(fmt, defaults=...)`). Any other name is an
+    /// error, with the closest name as a hint: Python raises `KeyError` for it on every record.
+    pub(crate) fn from_name(name: &str, declared: &[&str]) -> Result<Attribute, String> {
         let attribute = match name {
             "name" => Attribute::Name,
             "levelname" => Attribute::LevelName,
@@ -100,19 +105,22 @@ impl Attribute {
             "threadName" => Attribute::ThreadName,
             "process" => Attribute::Process,
             "message" => Attribute::Message,
+            "spans" => Attribute::Spans,
+            other if declared.contains(&other) => Attribute::KeyValue(other.to_owned()),
             other => {
                 if let Some((_, why)) = PYTHON_ONLY.iter().find(|(n, _)| *n == other) {
                     return Err(format!(
                         "attribute \"{other}\" is not available for Rust log records ({why})"
                     ));
                 }
-                if let Some(built_in) = misspelt_built_in(other) {
-                    return Err(format!(
-                        "unknown attribute \"{other}\" (did you mean \"{built_in}\"? Names are \
-                         case-sensitive; a record key-value with this name would need another name)"
-                    ));
-                }
-                Attribute::KeyValue(other.to_owned())
+                let hint = closest_attribute(other, declared)
+                    .map(|n| format!(" (did you mean \"{n}\"?)"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "unknown attribute \"{other}\"{hint}; a record key-value shown in a format is \
+                     declared with the value to show when a record lacks it, as in Python's \
+                     logging.Formatter(fmt, defaults={{...}}): `defaults: {{ {other}: \"-\" }}`"
+                ));
             }
         };
         Ok(attribute)
@@ -138,17 +146,19 @@ impl Attribute {
     }
 }
 
-/// The built-in `name` is probably a typo of. Stricter than a plain edit distance, because any
-/// other name is a legitimate key-value key: a case-insensitive match, one edit away from a
-/// built-in of 5+ letters, or two edits from one of 8+ letters (so `path`, `time`, `date`, `game`
-/// stay usable as keys).
-fn misspelt_built_in(name: &str) -> Option<&'static str> {
-    if let Some(b) = BUILT_IN.iter().find(|b| b.eq_ignore_ascii_case(name)) {
-        return Some(b);
+/// The built-in or declared name closest to `name`: a case-insensitive match first (`funcname`,
+/// `lineNo`), else the nearest by edit distance if it is close enough to be a typo.
+fn closest_attribute<'a>(name: &str, declared: &[&'a str]) -> Option<&'a str> {
+    let names = || BUILT_IN.iter().copied().chain(declared.iter().copied());
+    if let Some(n) = names().find(|n| n.eq_ignore_ascii_case(name)) {
+        return Some(n);
     }
-    let best = crate::fields::closest_name(name, BUILT_IN)?;
-    let distance = strsim::damerau_levenshtein(name, best);
-    ((distance == 1 && best.len() >= 5) || (distance <= 2 && best.len() >= 8)).then_some(best)
+    crate::fields::closest_name(name, names())
+}
+
+/// True for the names of built-in attributes (a default for one would never be used).
+pub(crate) fn is_built_in(name: &str) -> bool {
+    BUILT_IN.contains(&name)
 }
 
 /// Python's level name; `TRACE` for Rust's trace level.
@@ -247,11 +257,12 @@ mod tests {
             ("levelnam", "levelname"),
             ("funcname", "funcName"),
             ("lineNo", "lineno"),
+            ("linenum", "lineno"),
             ("mesage", "message"),
             ("threadname", "threadName"),
             ("relativecreated", "relativeCreated"),
         ] {
-            let e = Attribute::from_name(typo).unwrap_err();
+            let e = Attribute::from_name(typo, &[]).unwrap_err();
             assert!(
                 e.contains(&format!("did you mean \"{meant}\"")),
                 "{typo}: {e}"
@@ -260,21 +271,28 @@ mod tests {
     }
 
     #[test]
-    fn other_names_are_key_values() {
-        for key in [
-            "user_id", "path", "time", "date", "game", "request", "error", "err",
-        ] {
+    fn undeclared_names_are_refused_and_declared_ones_are_key_values() {
+        for key in ["user_id", "path", "time", "request", "error"] {
+            let e = Attribute::from_name(key, &[]).unwrap_err();
+            assert!(
+                e.contains(&format!("unknown attribute \"{key}\""))
+                    && e.contains(&format!("defaults: {{ {key}: \"-\" }}")),
+                "{key}: {e}"
+            );
             assert_eq!(
-                Attribute::from_name(key).unwrap(),
+                Attribute::from_name(key, &[key]).unwrap(),
                 Attribute::KeyValue(key.to_owned()),
                 "{key}"
             );
         }
+        // A typo of a declared key-value gets the declared name as its hint.
+        let e = Attribute::from_name("usr_id", &["user_id"]).unwrap_err();
+        assert!(e.contains("did you mean \"user_id\""), "{e}");
     }
 
     #[test]
     fn python_only_attributes_explain_themselves() {
-        let e = Attribute::from_name("exc_info").unwrap_err();
+        let e = Attribute::from_name("exc_info", &[]).unwrap_err();
         assert!(e.contains("not available") && e.contains("error"), "{e}");
     }
 

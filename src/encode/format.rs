@@ -22,8 +22,23 @@ pub(crate) struct ParseError {
     pub problem: String,
 }
 
-/// Parses `format` into segments, merging adjacent literal text (`%%` included).
-pub(crate) fn parse(format: &str) -> Result<Vec<Segment>, ParseError> {
+/// Parses `format` into segments, merging adjacent literal text (`%%` included). Names other
+/// than the built-in attributes must be in `declared` (the keys of the encoder's defaults).
+/// Plain text without a field is refused unless `text_ok` (a mail subject may be fixed text).
+pub(crate) fn parse(
+    format: &str,
+    declared: &[&str],
+    text_ok: bool,
+) -> Result<Vec<Segment>, ParseError> {
+    // A brace- or dollar-style format pasted in: say so before any complaint about a `%` in it.
+    if !format.contains("%(")
+        && (brace_fields(format).next().is_some() || dollar_fields(format).next().is_some())
+    {
+        return Err(ParseError {
+            column: 1,
+            problem: no_field_problem(format),
+        });
+    }
     let chars: Vec<char> = format.chars().collect();
     let mut segments = Vec::new();
     let mut literal = String::new();
@@ -90,7 +105,7 @@ pub(crate) fn parse(format: &str) -> Result<Vec<Segment>, ParseError> {
         if key.is_empty() {
             return Err(error(field_start, "empty attribute name in \"%()\"".into()));
         }
-        let attribute = Attribute::from_name(&key).map_err(|p| error(field_start, p))?;
+        let attribute = Attribute::from_name(&key, declared).map_err(|p| error(field_start, p))?;
 
         let mut flags = Flags::default();
         while let Some(c) = chars.get(i) {
@@ -153,7 +168,222 @@ pub(crate) fn parse(format: &str) -> Result<Vec<Segment>, ParseError> {
     if !literal.is_empty() {
         segments.push(Segment::Literal(literal));
     }
+    if !text_ok && !segments.iter().any(|s| matches!(s, Segment::Field { .. })) {
+        return Err(ParseError {
+            column: 1,
+            problem: no_field_problem(format),
+        });
+    }
     Ok(segments)
+}
+
+/// Why a format without a single `%(name)` field is refused, as CPython's `PercentStyle.validate`
+/// refuses it ("Invalid format ... for '%' style"): such a format prints the same text for every
+/// record. Most often it is a format of Python's other styles pasted in, so say which one it looks
+/// like and give it converted.
+fn no_field_problem(format: &str) -> String {
+    // Dollar first: `${name}` also holds a `{name}`.
+    let (style, converted) = if dollar_fields(format).next().is_some() {
+        (
+            "string.Template (dollar, style='$')",
+            Some(dollar_to_percent_style(format)),
+        )
+    } else if brace_fields(format).next().is_some() {
+        (
+            "str.format (brace, style='{')",
+            brace_to_percent_style(format),
+        )
+    } else {
+        return "no %(name)s field, so every record would print the same text (Python refuses it: \
+                \"Invalid format for '%' style\"); name at least one attribute, e.g. \
+                \"%(asctime)s %(levelname)s %(message)s\""
+            .to_owned();
+    };
+    let fix = match converted {
+        Some(converted) => format!("write it as {converted:?}"),
+        None => "write each {name} as %(name)s, with %-style flags and width".to_owned(),
+    };
+    format!(
+        "no %(name)s field: this looks like a {style} format, but this encoder takes Python's \
+         %-style (the default style='%'); {fix}"
+    )
+}
+
+/// Whether `name` is a field name as CPython's validation patterns accept it (`\w+`).
+fn is_field_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// The fields of a brace-style format: (byte range of `{...}`, the text inside the braces).
+/// `{{` and `}}` are literal braces.
+fn brace_fields(format: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &str)> {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        while let Some(open) = format[from..].find('{').map(|i| from + i) {
+            if format[open + 1..].starts_with('{') {
+                from = open + 2;
+                continue;
+            }
+            let close = format[open..].find('}').map(|i| open + i)?;
+            from = close + 1;
+            let inner = &format[open + 1..close];
+            if is_field_name(inner.split([':', '!']).next().unwrap_or("")) {
+                return Some((open..close + 1, inner));
+            }
+        }
+        None
+    })
+}
+
+/// The `${name}` and `$name` fields of a dollar-style format: (byte range, name).
+fn dollar_fields(format: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &str)> {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        while let Some(dollar) = format[from..].find('$').map(|i| from + i) {
+            let rest = &format[dollar + 1..];
+            from = dollar + 1;
+            // string.Template identifiers do not start with a digit (`$5` is a price).
+            let identifier =
+                |name: &str| is_field_name(name) && !name.starts_with(|c: char| c.is_ascii_digit());
+            if let Some(braced) = rest.strip_prefix('{') {
+                if let Some(close) = braced.find('}') {
+                    let name = &braced[..close];
+                    if identifier(name) {
+                        from = dollar + 2 + close + 1;
+                        return Some((dollar..from, name));
+                    }
+                }
+            } else {
+                let len = rest
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                if identifier(&rest[..len]) {
+                    from = dollar + 1 + len;
+                    return Some((dollar..from, &rest[..len]));
+                }
+            }
+        }
+        None
+    })
+}
+
+/// A dollar-style format in %-style: `${name}` and `$name` become `%(name)s`, `$$` a `$`,
+/// a literal `%` becomes `%%`.
+fn dollar_to_percent_style(format: &str) -> String {
+    let mut out = String::with_capacity(format.len() + 8);
+    let mut at = 0;
+    for (range, name) in dollar_fields(format) {
+        out.push_str(
+            &format[at..range.start]
+                .replace("$$", "$")
+                .replace('%', "%%"),
+        );
+        out.push_str("%(");
+        out.push_str(name);
+        out.push_str(")s");
+        at = range.end;
+    }
+    out.push_str(&format[at..].replace("$$", "$").replace('%', "%%"));
+    out
+}
+
+/// A brace-style format in %-style, when every field's spec has a %-style equivalent
+/// (`{levelname:<8}` is `%(levelname)-8s`, `{created:.3f}` is `%(created).3f`); `None` for specs
+/// %-style cannot express (centring, fill characters, `,` grouping, `%` and `n` types).
+fn brace_to_percent_style(format: &str) -> Option<String> {
+    let literal = |text: &str| {
+        text.replace("{{", "{")
+            .replace("}}", "}")
+            .replace('%', "%%")
+    };
+    let mut out = String::with_capacity(format.len() + 8);
+    let mut at = 0;
+    for (range, inner) in brace_fields(format) {
+        out.push_str(&literal(&format[at..range.start]));
+        out.push_str(&brace_field_to_percent(inner)?);
+        at = range.end;
+    }
+    out.push_str(&literal(&format[at..]));
+    Some(out)
+}
+
+/// One `name[!conversion][:spec]` of str.format as a %-style field.
+fn brace_field_to_percent(inner: &str) -> Option<String> {
+    let (head, spec) = inner.split_once(':').unwrap_or((inner, ""));
+    let (name, conversion) = head.split_once('!').unwrap_or((head, ""));
+    let mut spec: Vec<char> = spec.chars().collect();
+    let mut flags = String::new();
+    // [[fill]align]: only a space fill and left/right alignment exist in %-style.
+    let align_at = match spec.as_slice() {
+        [_, a, ..] if "<>=^".contains(*a) => Some(1),
+        [a, ..] if "<>=^".contains(*a) => Some(0),
+        _ => None,
+    };
+    let mut explicit_align = false;
+    if let Some(i) = align_at {
+        if i == 1 && spec[0] != ' ' {
+            return None;
+        }
+        match spec[i] {
+            '<' => flags.push('-'),
+            '>' => {}
+            _ => return None,
+        }
+        explicit_align = true;
+        spec.drain(..=i);
+    }
+    let mut rest: String = spec.into_iter().collect();
+    // [sign][z][#][0]: `-` is the default sign; `z` has no %-style equivalent.
+    if let Some(sign) = rest.chars().next().filter(|c| "+- ".contains(*c)) {
+        if sign != '-' {
+            flags.push(sign);
+        }
+        rest.remove(0);
+    }
+    if rest.starts_with('z') {
+        return None;
+    }
+    for flag in ['#', '0'] {
+        if rest.starts_with(flag) {
+            flags.push(flag);
+            rest.remove(0);
+        }
+    }
+    let width_len = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let width = rest[..width_len].to_owned();
+    rest.drain(..width_len);
+    let mut precision = String::new();
+    if let Some(r) = rest.strip_prefix('.') {
+        let len = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+        precision = format!(".{}", &r[..len]);
+        rest = r[len..].to_owned();
+    }
+    let conversion = match (conversion, rest.as_str()) {
+        ("r", "" | "s") => 'r',
+        ("a", "" | "s") => 'a',
+        ("" | "s", "") => 's',
+        ("", t) if t.len() == 1 && "sdoxXeEfFgGc".contains(t) => t.chars().next()?,
+        _ => return None,
+    };
+    // str.format left-aligns text by default, %-style right-aligns everything.
+    let text = matches!(
+        name,
+        "name"
+            | "levelname"
+            | "pathname"
+            | "filename"
+            | "module"
+            | "funcName"
+            | "asctime"
+            | "threadName"
+            | "message"
+    ) || "ra".contains(conversion);
+    if !explicit_align && !width.is_empty() && text && "sra".contains(conversion) {
+        flags.insert(0, '-');
+    }
+    Some(format!("%({name}){flags}{width}{precision}{conversion}"))
 }
 
 /// Reads decimal digits at `i`; `*` (a width taken from the arguments) cannot work with named
@@ -202,12 +432,17 @@ mod tests {
     use super::*;
 
     fn problem(format: &str) -> ParseError {
-        parse(format).expect_err(format)
+        parse(format, &[], false).expect_err(format)
     }
 
     #[test]
     fn parses_fields_flags_width_precision_and_literals() {
-        let s = parse("[%(levelname)-8s] %(msecs)03.1f %% %(user_id)s").unwrap();
+        let s = parse(
+            "[%(levelname)-8s] %(msecs)03.1f %% %(user_id)s",
+            &["user_id"],
+            false,
+        )
+        .unwrap();
         assert_eq!(s.len(), 6);
         assert_eq!(s[0], Segment::Literal("[".into()));
         let Segment::Field { attribute, spec } = &s[1] else {
@@ -255,7 +490,7 @@ mod tests {
 
     #[test]
     fn nested_parentheses_belong_to_the_key() {
-        let s = parse("%(a(b))s").unwrap();
+        let s = parse("%(a(b))s", &["a(b)"], false).unwrap();
         assert_eq!(
             s,
             vec![Segment::Field {
@@ -268,5 +503,49 @@ mod tests {
                 }
             }]
         );
+    }
+
+    #[test]
+    fn a_format_without_a_field_is_refused_naming_the_style_it_looks_like() {
+        let brace = problem("{asctime} {levelname:<8} {message!r} 100%");
+        assert!(
+            brace.problem.contains("str.format (brace"),
+            "{}",
+            brace.problem
+        );
+        assert!(
+            brace
+                .problem
+                .contains(r#""%(asctime)s %(levelname)-8s %(message)r 100%%""#),
+            "{}",
+            brace.problem
+        );
+        let dollar = problem("${asctime} $levelname: ${message}");
+        assert!(
+            dollar.problem.contains("string.Template (dollar"),
+            "{}",
+            dollar.problem
+        );
+        assert!(
+            dollar
+                .problem
+                .contains(r#""%(asctime)s %(levelname)s: %(message)s""#),
+            "{}",
+            dollar.problem
+        );
+        for plain in ["hello", "100%% done", "cost: $5"] {
+            let p = problem(plain);
+            assert!(
+                p.problem.contains("no %(name)s field"),
+                "{plain}: {}",
+                p.problem
+            );
+        }
+        assert!(
+            parse("Alert from prod", &[], true).is_ok(),
+            "a subject may be plain text"
+        );
+        // "$5" is not a field name, so "cost: $5" reads as plain text.
+        assert!(!problem("cost: $5").problem.contains("dollar"));
     }
 }

@@ -22,4 +22,4 @@ mod printf;
 pub mod python;
 
 pub use json::{FieldSet, JsonLinesEncoder, JsonLinesKind};
-pub use python::{PythonEncoder, PythonKind};
+pub use python::{DefaultValue, PythonEncoder, PythonKind};

@@ -610,42 +610,24 @@ fn utf8_width(first: u8) -> usize {
     }
 }
 
-/// Python's `str.isprintable` for non-ASCII characters, approximated without the Unicode
-/// database: control characters, separators other than the space, the common format characters,
-/// private-use code points and noncharacters are not printable; everything else is. (Unassigned
-/// code points, which Python also escapes, are shown as they are.)
+/// Python's `str.isprintable` (CPython's `Py_UNICODE_ISPRINTABLE`): a character is printable
+/// unless its general category is Cc, Cf, Cs, Co, Cn (control, format, surrogate, private use,
+/// unassigned), Zl, Zp or Zs (separators; the ASCII space is handled by the caller). The
+/// categories come from the Unicode database CPython 3.13 ships (15.1.0), so unassigned code
+/// points are escaped exactly where CPython escapes them (`'\u0378'`).
 fn is_printable(c: char) -> bool {
-    let c = c as u32;
-    !matches!(c,
-        0x80..=0xa0
-        | 0xad
-        | 0x600..=0x605
-        | 0x61c
-        | 0x6dd
-        | 0x70f
-        | 0x890..=0x891
-        | 0x8e2
-        | 0x1680
-        | 0x180e
-        | 0x2000..=0x200f
-        | 0x2028..=0x202f
-        | 0x205f..=0x2064
-        | 0x2066..=0x206f
-        | 0x3000
-        | 0xd800..=0xf8ff
-        | 0xfdd0..=0xfdef
-        | 0xfeff
-        | 0xfff9..=0xfffb
-        | 0xfffe..=0xffff
-        | 0x110bd
-        | 0x110cd
-        | 0x13430..=0x1343f
-        | 0x1bca0..=0x1bca3
-        | 0x1d173..=0x1d17a
-        | 0xe0001
-        | 0xe0020..=0xe007f
-        | 0xf0000..=0x10ffff
-    ) && (c & 0xfffe) != 0xfffe
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    !matches!(
+        c.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::Surrogate
+            | GeneralCategory::PrivateUse
+            | GeneralCategory::Unassigned
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+            | GeneralCategory::SpaceSeparator
+    )
 }
 
 #[cfg(test)]

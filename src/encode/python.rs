@@ -41,9 +41,97 @@ const DEFAULT_DATE_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 /// Kind name in YAML: `encoder: { kind: python, format: "..." }`.
 pub const KIND: &str = "python";
 
-/// What is rendered for a `%(key)s` whose key-value the record does not carry. (Python raises
-/// `KeyError`, prints "--- Logging error ---" to stderr and drops the record.)
-pub const MISSING_KEY_VALUE: &str = "-";
+/// What CPython's `Formatter('')` uses: an empty format prints the message.
+const EMPTY_FORMAT_MEANS: &str = "%(message)s";
+
+/// The value a `%(key)s` shows when the record has no key-value `key`: the `defaults:` of the
+/// encoder, as in Python's `logging.Formatter(fmt, defaults={"key": value})`. Conversions apply
+/// as to a record value of that type (`%(retries)03d` of `Integer(0)` is `000`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum DefaultValue {
+    /// Text (`"-"`, `""`).
+    Text(String),
+    /// An integer.
+    Integer(i64),
+    /// A float.
+    Float(f64),
+    /// `True` / `False`, as Python prints them (`%d` gives 1 / 0).
+    Bool(bool),
+    /// Python's `None` (a YAML `~` or `null`).
+    None,
+}
+
+impl From<&str> for DefaultValue {
+    fn from(v: &str) -> Self {
+        DefaultValue::Text(v.to_owned())
+    }
+}
+impl From<String> for DefaultValue {
+    fn from(v: String) -> Self {
+        DefaultValue::Text(v)
+    }
+}
+impl From<i64> for DefaultValue {
+    fn from(v: i64) -> Self {
+        DefaultValue::Integer(v)
+    }
+}
+impl From<i32> for DefaultValue {
+    fn from(v: i32) -> Self {
+        DefaultValue::Integer(v.into())
+    }
+}
+impl From<u32> for DefaultValue {
+    fn from(v: u32) -> Self {
+        DefaultValue::Integer(v.into())
+    }
+}
+impl From<f64> for DefaultValue {
+    fn from(v: f64) -> Self {
+        DefaultValue::Float(v)
+    }
+}
+impl From<bool> for DefaultValue {
+    fn from(v: bool) -> Self {
+        DefaultValue::Bool(v)
+    }
+}
+
+impl<'de> SerdeDeserialize<'de> for DefaultValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = DefaultValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a text, a number, true/false or null")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DefaultValue, E> {
+                Ok(DefaultValue::Text(v.to_owned()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<DefaultValue, E> {
+                Ok(DefaultValue::Integer(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<DefaultValue, E> {
+                i64::try_from(v)
+                    .map(DefaultValue::Integer)
+                    .map_err(|_| E::custom(format!("integer {v} is too large")))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<DefaultValue, E> {
+                Ok(DefaultValue::Float(v))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<DefaultValue, E> {
+                Ok(DefaultValue::Bool(v))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<DefaultValue, E> {
+                Ok(DefaultValue::None)
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<DefaultValue, E> {
+                Ok(DefaultValue::None)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
 
 /// Renders Python `logging.Formatter` %-style format strings over log records.
 ///
@@ -73,7 +161,7 @@ pub const MISSING_KEY_VALUE: &str = "-";
 /// | `module` | the last segment of the module path (`db` for `app::db`) | Python uses the file stem; in Rust that is often `mod`, `lib` or `main`, and inline modules have no file |
 /// | `lineno` | the line number, 0 when unknown | |
 /// | `funcName` | the enclosing function for records from this crate's macros ([`crate::info!`] ...), `(unknown function)` for `log::` macros | Rust has no caller frames; the macros record `type_name` of a local item |
-/// | `asctime` | `2003-07-08 16:49:45,896` in local time, or [`datefmt`](Self::datefmt) | `datefmt` uses chrono's strftime (`%Z` prints the offset); in the last ~0.1 µs of a second CPython ≥ 3.12 shows the next second (its float `created` rounds up), we keep the record's second |
+/// | `asctime` | `2003-07-08 16:49:45,896` in local time, or [`datefmt`](Self::datefmt) | `datefmt` uses chrono's strftime (`%Z` prints the offset). In the last ~0.1 µs of a second the float `created` rounds up to the next second; as CPython 3.13 (gh-102402), `asctime` then shows that next second with `,000` and `msecs` is 0 |
 /// | `created` | seconds since the epoch, float | taken when the record is encoded |
 /// | `msecs` | the millisecond part of `created`, float (`896.0`) | |
 /// | `relativeCreated` | milliseconds since the first `PythonEncoder` was built, float | Python counts from `import logging` |
@@ -81,11 +169,21 @@ pub const MISSING_KEY_VALUE: &str = "-";
 /// | `threadName` | the thread's name: `main` for the main thread, `Thread-N` (N = `thread`) for unnamed threads | Python says `MainThread` |
 /// | `process` | the process id | |
 /// | `message` | the formatted message | |
-/// | any other name | the record key-value of that key, or `-` when the record lacks it | Python raises `KeyError` |
+/// | `spans` | the `tracing` span chain, root first, with fields: `request{id=7}:db` (the record's `spans` key-value, set by the `tracing` front end); empty outside spans | Python has no spans |
+/// | a name declared in [`with_defaults`](Self::with_defaults) | the record key-value of that key, or the declared default when the record lacks it | Python reads record attributes (`extra=`); a key-value is Rust's equivalent |
+///
+/// Any other name is refused when the encoder is built, with the closest name as a hint
+/// (`%(linenum)d`: did you mean `lineno`?), as Python 3.10+ requires a name a record may lack to
+/// be declared in `Formatter(fmt, defaults=...)`.
 ///
 /// Key-values render through their `Display` (`true`, not Python's `True`); numbers take numeric
 /// conversions; a text value given a numeric conversion (`%(user)d` with `user = "ann"`) is shown
 /// as text padded to the width.
+///
+/// An empty format prints the message, as CPython's `Formatter('')` does; a format without a
+/// single `%(name)` field is refused (CPython: "Invalid format ... for '%' style"), and one that
+/// looks like a brace- (`{asctime}`) or dollar-style (`${message}`) format says so and shows it
+/// converted.
 ///
 /// # Errors as tracebacks
 ///
@@ -101,6 +199,8 @@ pub const MISSING_KEY_VALUE: &str = "-";
 pub struct PythonEncoder {
     format: String,
     segments: Vec<Segment>,
+    /// The declared key-values and what each shows when a record lacks it.
+    defaults: Vec<(String, DefaultValue)>,
     date: DateFormat,
     needs_time: bool,
     needs_thread: bool,
@@ -187,9 +287,30 @@ impl RecordEnv<'_> {
         i64::try_from(ns).map_or_else(|_| i128_to_f64(ns), |ns| ns as f64) / 1e9
     }
 
-    /// `msecs` as Python computes it: whole milliseconds, as a float.
+    /// `msecs` as CPython 3.13 computes it: whole milliseconds, as a float, but 0 when the float
+    /// `created` rounded up to the next second (gh-102402), so `asctime` reads `,000` there.
     pub fn msecs(&self) -> f64 {
-        f64::from(self.created_nanos / 1_000_000)
+        if self.rounds_up_to_next_second() {
+            0.0
+        } else {
+            f64::from(self.created_nanos / 1_000_000)
+        }
+    }
+
+    /// The second `asctime` shows: CPython converts the float `created`, which in the last
+    /// ~0.1 µs of a second is already the next second.
+    fn asctime_second(&self) -> i64 {
+        if self.rounds_up_to_next_second() {
+            self.created_secs.saturating_add(1)
+        } else {
+            self.created_secs
+        }
+    }
+
+    /// CPython 3.13's test: `msecs == 999 and int(created) != ns // 10**9`.
+    fn rounds_up_to_next_second(&self) -> bool {
+        // Cheap test first: only the last millisecond of a second can round up.
+        self.created_nanos >= 999_000_000 && self.created() as i64 != self.created_secs
     }
 }
 
@@ -216,10 +337,84 @@ pub(crate) fn logging_start_ns() -> i128 {
 
 impl PythonEncoder {
     /// Parses `format`. Every problem Python would only hit when formatting a record (a
-    /// malformed field, a conversion the attribute's type refuses, a misspelt attribute such
-    /// as `%(levelnam)s`) is an error here, naming the column.
+    /// malformed field, a conversion the attribute's type refuses, a name that is no attribute,
+    /// such as `%(levelnam)s`) is an error here, naming the column. A record key-value needs
+    /// [`with_defaults`](Self::with_defaults). An empty format prints the message, as CPython's
+    /// `Formatter('')`.
     pub fn new(format: &str) -> Result<Self, FormatError> {
-        let segments = parse(format).map_err(|e| {
+        Self::with_defaults(format, std::iter::empty::<(String, DefaultValue)>())
+    }
+
+    /// Like [`new`](Self::new), with record key-values the format may show and the value each
+    /// shows when a record lacks it: Python's `logging.Formatter(fmt, defaults={...})`.
+    ///
+    /// ```
+    /// use log4rs_appenders::encode::PythonEncoder;
+    ///
+    /// let encoder = PythonEncoder::with_defaults(
+    ///     "%(levelname)s [user %(user_id)s] %(message)s",
+    ///     [("user_id", "-")],
+    /// )?;
+    /// let record = |kvs: &[(&str, log::kv::Value)]| {
+    ///     encoder.format_to_string(
+    ///         &log::Record::builder().args(format_args!("hi")).key_values(&kvs).build(),
+    ///     )
+    /// };
+    /// assert_eq!(record(&[("user_id", 72.into())]), "INFO [user 72] hi");
+    /// assert_eq!(record(&[]), "INFO [user -] hi");
+    /// # Ok::<(), log4rs_appenders::encode::python::FormatError>(())
+    /// ```
+    ///
+    /// A default for a built-in attribute (`levelname`) is refused: it would never be used.
+    pub fn with_defaults<K, V>(
+        format: &str,
+        defaults: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, FormatError>
+    where
+        K: Into<String>,
+        V: Into<DefaultValue>,
+    {
+        Self::build(format, defaults, false)
+    }
+
+    /// A mail subject: like [`new`](Self::new), but fixed text without a field is fine (as
+    /// Python's `SMTPHandler` subject is plain text).
+    pub(crate) fn subject_line(format: &str) -> Result<Self, FormatError> {
+        Self::build(format, std::iter::empty::<(String, DefaultValue)>(), true)
+            .map(Self::without_error_chain)
+    }
+
+    fn build<K, V>(
+        format: &str,
+        defaults: impl IntoIterator<Item = (K, V)>,
+        text_ok: bool,
+    ) -> Result<Self, FormatError>
+    where
+        K: Into<String>,
+        V: Into<DefaultValue>,
+    {
+        let format = if format.is_empty() {
+            EMPTY_FORMAT_MEANS
+        } else {
+            format
+        };
+        let mut declared: Vec<(String, DefaultValue)> = Vec::new();
+        for (key, value) in defaults {
+            let key = key.into();
+            if super::attributes::is_built_in(&key) {
+                return Err(FormatError(format!(
+                    "defaults: \"{key}\" is a record attribute, which every record has, so its \
+                     default would never be used; list only record key-values"
+                )));
+            }
+            let value = value.into();
+            match declared.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = value,
+                None => declared.push((key, value)),
+            }
+        }
+        let names: Vec<&str> = declared.iter().map(|(k, _)| k.as_str()).collect();
+        let segments = parse(format, &names, text_ok).map_err(|e| {
             let excerpt: String = format.chars().skip(e.column - 1).take(24).collect();
             FormatError(format!(
                 "column {} (at {excerpt:?}): {}",
@@ -241,6 +436,7 @@ impl PythonEncoder {
         Ok(PythonEncoder {
             format: format.to_owned(),
             segments,
+            defaults: declared,
             date: DateFormat::parse(None)?,
             needs_time,
             needs_thread,
@@ -249,6 +445,11 @@ impl PythonEncoder {
             asctime,
             asctime_id,
         })
+    }
+
+    /// The declared key-values and their defaults (see [`with_defaults`](Self::with_defaults)).
+    pub fn defaults(&self) -> impl Iterator<Item = (&str, &DefaultValue)> {
+        self.defaults.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// Renders the formatted line only, without the error chain that otherwise follows it:
@@ -281,7 +482,7 @@ impl PythonEncoder {
         Ok(self)
     }
 
-    /// The format string this encoder renders.
+    /// The format string this encoder renders (`%(message)s` for an empty one).
     pub fn format(&self) -> &str {
         &self.format
     }
@@ -392,9 +593,17 @@ impl PythonEncoder {
                     finish_written_text(out, start, spec);
                 }
             },
+            Attribute::Spans => match record.key_values().get(Key::from_str("spans")) {
+                Some(value) => key_value(out, &value, spec),
+                None => text(out, "", spec),
+            },
             Attribute::KeyValue(key) => match record.key_values().get(Key::from_str(key)) {
                 Some(value) => key_value(out, &value, spec),
-                None => text(out, MISSING_KEY_VALUE, spec),
+                None => match self.defaults.iter().find(|(k, _)| k == key) {
+                    Some((_, default)) => default_value(out, default, spec),
+                    // Unreachable: the parser accepts only declared names.
+                    None => text(out, "-", spec),
+                },
             },
         }
     }
@@ -402,16 +611,17 @@ impl PythonEncoder {
     /// `asctime`: the second's text from this thread's copy, else from the shared cache
     /// (strftime only when the second changes), then `,mmm` for the default layout.
     fn write_asctime(&self, env: &RecordEnv, out: &mut Vec<u8>) {
+        let second = env.asctime_second();
         let from_thread_copy = THREAD_ASCTIME
             .try_with(|cell| {
                 let Ok(mut copy) = cell.try_borrow_mut() else {
                     return false;
                 };
-                if copy.id != self.asctime_id || copy.second != env.created_secs {
-                    let cache = self.cached_second(env.created_secs);
+                if copy.id != self.asctime_id || copy.second != second {
+                    let cache = self.cached_second(second);
                     copy.text.clear();
                     copy.text.push_str(&cache.text);
-                    copy.second = env.created_secs;
+                    copy.second = second;
                     copy.id = self.asctime_id;
                 }
                 out.extend_from_slice(copy.text.as_bytes());
@@ -420,10 +630,10 @@ impl PythonEncoder {
             .unwrap_or(false);
         if !from_thread_copy {
             // The thread is exiting (or re-entered this): straight from the shared cache.
-            out.extend_from_slice(self.cached_second(env.created_secs).text.as_bytes());
+            out.extend_from_slice(self.cached_second(second).text.as_bytes());
         }
         if self.date.text.is_none() {
-            let ms = (env.created_nanos / 1_000_000).min(999);
+            let ms = (env.msecs() as u32).min(999);
             out.extend_from_slice(&[
                 b',',
                 b'0' + (ms / 100) as u8,
@@ -587,6 +797,36 @@ fn key_value(out: &mut Vec<u8>, value: &Value, spec: &Spec) {
     }
 }
 
+/// A declared default, rendered as Python renders a value of its type.
+fn default_value(out: &mut Vec<u8>, value: &DefaultValue, spec: &Spec) {
+    // `True`, `False` and `None` are their own `repr`: no quotes, as Python prints them.
+    let word = |out: &mut Vec<u8>, word: &str| {
+        let start = out.len();
+        out.extend_from_slice(word.as_bytes());
+        finish_text(out, start, spec);
+    };
+    match value {
+        DefaultValue::Text(t) => text(out, t, spec),
+        DefaultValue::Integer(i) => integer(out, i128::from(*i), spec),
+        DefaultValue::Float(f) => float(out, *f, spec),
+        DefaultValue::Bool(b) => match spec.conversion {
+            Conversion::Str | Conversion::Repr | Conversion::Ascii => {
+                word(out, if *b { "True" } else { "False" });
+            }
+            _ => integer(out, i128::from(*b), spec),
+        },
+        DefaultValue::None => match spec.conversion {
+            Conversion::Str | Conversion::Repr | Conversion::Ascii => word(out, "None"),
+            // Python raises a TypeError; show it as text, as for a text key-value.
+            _ => {
+                let start = out.len();
+                out.extend_from_slice(b"None");
+                pad_spaces(out, start, spec.width, spec.flags.left);
+            }
+        },
+    }
+}
+
 /// Appends `\nError: ...` and one `\nCaused by: ...` per `source()` when the record carries an
 /// error under `error` or `err`.
 fn append_error_chain(record: &Record, out: &mut Vec<u8>) {
@@ -632,6 +872,7 @@ impl Clone for PythonEncoder {
         PythonEncoder {
             format: self.format.clone(),
             segments: self.segments.clone(),
+            defaults: self.defaults.clone(),
             date: self.date.clone(),
             needs_time: self.needs_time,
             needs_thread: self.needs_thread,
@@ -647,6 +888,7 @@ impl fmt::Debug for PythonEncoder {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.debug_struct("PythonEncoder")
             .field("format", &self.format)
+            .field("defaults", &self.defaults)
             .field("datefmt", &self.date.text)
             .finish()
     }
@@ -691,8 +933,8 @@ impl Encode for PythonEncoder {
     }
 }
 
-/// The YAML shape: `encoder: { kind: python, format: "...", datefmt: "..." }`. See
-/// [`PythonKind`].
+/// The YAML shape: `encoder: { kind: python, format: "...", datefmt: "...", defaults: {..} }`.
+/// See [`PythonKind`].
 #[derive(SerdeDeserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PythonEncoderConfig {
@@ -700,6 +942,8 @@ pub struct PythonEncoderConfig {
     format: Option<String>,
     #[serde(default)]
     datefmt: Option<String>,
+    #[serde(default)]
+    defaults: std::collections::BTreeMap<String, DefaultValue>,
 }
 
 /// The `python` encoder kind: builds a [`PythonEncoder`] from YAML. Listed in
@@ -708,11 +952,14 @@ pub struct PythonEncoderConfig {
 /// ```yaml
 /// encoder:
 ///   kind: python
-///   format: "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
+///   format: "%(asctime)s %(levelname)-8s %(name)s: %(message)s [user %(user_id)s]"
 ///   datefmt: "%Y-%m-%d %H:%M:%S"   # optional
+///   defaults: { user_id: "-" }     # record key-values the format shows, and their default
 /// ```
 ///
-/// `format` defaults to [`DEFAULT_FORMAT`]. A bad format is a load-time error such as
+/// `format` defaults to [`DEFAULT_FORMAT`]; `format: ""` prints the message, as CPython's
+/// `Formatter('')`. `defaults` is Python's `Formatter(fmt, defaults={...})`: a name in the
+/// format that is neither an attribute nor declared there is refused. A bad format is a load-time error such as
 /// `field "format": column 13 (at "%(levelnam)s"): unknown attribute "levelnam" (did you mean
 /// "levelname"? ...)`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -725,7 +972,12 @@ impl EncoderKind for PythonKind {
     fn build(config: PythonEncoderConfig) -> anyhow::Result<Box<dyn Encode>> {
         let format = config.format.as_deref().unwrap_or(DEFAULT_FORMAT);
         let mut encoder =
-            PythonEncoder::new(format).map_err(|e| anyhow::anyhow!("field \"format\": {e}"))?;
+            PythonEncoder::with_defaults(format, config.defaults).map_err(|e| {
+                match e.0.strip_prefix("defaults: ") {
+                    Some(problem) => anyhow::anyhow!("field \"defaults\": {problem}"),
+                    None => anyhow::anyhow!("field \"format\": {e}"),
+                }
+            })?;
         if let Some(datefmt) = &config.datefmt {
             encoder = encoder
                 .datefmt(datefmt)
@@ -754,8 +1006,12 @@ mod tests {
     }
 
     fn render(format: &str, record: &Record) -> String {
+        render_with(format, &[], record)
+    }
+
+    fn render_with(format: &str, defaults: &[(&str, DefaultValue)], record: &Record) -> String {
         let mut out = Vec::new();
-        PythonEncoder::new(format)
+        PythonEncoder::with_defaults(format, defaults.iter().cloned())
             .unwrap()
             .format_with_env(record, &env(), &mut out);
         String::from_utf8(out).unwrap()
@@ -771,19 +1027,61 @@ mod tests {
     }
 
     #[test]
-    fn key_values_render_by_key_and_missing_ones_as_a_dash() {
+    fn key_values_render_by_key_and_missing_ones_as_their_declared_default() {
         let kvs = [("user_id", Value::from(72)), ("ratio", Value::from(0.5))];
         let record = Record::builder()
             .args(format_args!("m"))
             .key_values(&kvs)
             .build();
+        let defaults = [
+            ("user_id", DefaultValue::from("?")),
+            ("ratio", 0.0.into()),
+            ("absent", "-".into()),
+            ("n", 7.into()),
+            ("flag", true.into()),
+            ("nothing", DefaultValue::None),
+        ];
         assert_eq!(
-            render(
+            render_with(
                 "%(user_id)05d %(ratio).2f %(user_id)s [%(absent)3s] %(user_id)r",
+                &defaults,
                 &record
             ),
             "00072 0.50 72 [  -] 72"
         );
+        // As Python: `'%(n)03d %(flag)s %(flag)r %(flag)d %(nothing)s %(nothing)r' % defaults`.
+        let bare = Record::builder().args(format_args!("m")).build();
+        assert_eq!(
+            render_with(
+                "%(n)03d %(flag)s %(flag)r %(flag)d %(nothing)s %(nothing)r %(absent)r",
+                &defaults,
+                &bare
+            ),
+            "007 True True 1 None None '-'"
+        );
+    }
+
+    #[test]
+    fn undeclared_names_and_defaults_for_attributes_are_refused() {
+        let e = PythonEncoder::new("%(lineno)d %(linenum)d")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("column 12") && e.contains("did you mean \"lineno\""),
+            "{e}"
+        );
+        let e = PythonEncoder::with_defaults("%(message)s", [("levelname", "x")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"levelname\" is a record attribute"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_format_prints_the_message_as_cpython_does() {
+        let record = Record::builder().args(format_args!("hello")).build();
+        let encoder = PythonEncoder::new("").unwrap();
+        assert_eq!(encoder.format(), "%(message)s");
+        assert_eq!(encoder.format_to_string(&record), "hello");
     }
 
     #[test]
@@ -793,7 +1091,10 @@ mod tests {
             .args(format_args!("m"))
             .key_values(&kvs)
             .build();
-        assert_eq!(render("[%(user)5d] [%(user)r]", &record), "[  ann] ['ann']");
+        assert_eq!(
+            render_with("[%(user)5d] [%(user)r]", &[("user", "-".into())], &record),
+            "[  ann] ['ann']"
+        );
     }
 
     #[derive(Debug)]
@@ -868,20 +1169,26 @@ mod tests {
     }
 
     #[test]
-    fn asctime_keeps_the_records_second_where_the_float_created_rounds_up() {
+    fn asctime_shows_the_next_second_with_000_where_the_float_created_rounds_up() {
         let record = Record::builder().args(format_args!("m")).build();
-        let env = RecordEnv {
-            created_secs: 946_684_799,
-            created_nanos: 999_999_999,
-            ..env()
+        let render_at = |nanos: u32| {
+            let env = RecordEnv {
+                created_secs: 946_684_799,
+                created_nanos: nanos,
+                ..env()
+            };
+            let mut out = Vec::new();
+            PythonEncoder::new("%(asctime)s %(msecs)r")
+                .unwrap()
+                .format_with_env(&record, &env, &mut out);
+            String::from_utf8(out).unwrap()
         };
-        assert_eq!(env.created(), 946_684_800.0);
-        let mut out = Vec::new();
-        PythonEncoder::new("%(asctime)s")
-            .unwrap()
-            .format_with_env(&record, &env, &mut out);
-        let asctime = String::from_utf8(out).unwrap();
-        assert!(asctime.ends_with(":59,999"), "{asctime}");
+        // 946684799.999999999 is 946684800.0 as a float: CPython 3.13 shows the next second
+        // and msecs 0 (gh-102402); a nanosecond earlier than the rounding point it does not.
+        let rounded = render_at(999_999_999);
+        assert!(rounded.ends_with(":00,000 0.0"), "{rounded}");
+        let kept = render_at(999_000_000);
+        assert!(kept.ends_with(":59,999 999.0"), "{kept}");
     }
 
     #[test]
@@ -926,14 +1233,14 @@ mod tests {
             .to_string();
         assert!(e.starts_with("column 13 (at \"%(levelnam)s\")"), "{e}");
         assert!(e.contains("did you mean \"levelname\""), "{e}");
-        let e = PythonEncoder::new("x")
+        let e = PythonEncoder::new("%(asctime)s")
             .unwrap()
             .datefmt("%Y %Q")
             .unwrap_err()
             .to_string();
         assert!(e.contains("datefmt"), "{e}");
         for fraction in ["%H:%M:%S%.3f", "%S.%f", "%S%.f", "%S.%3f"] {
-            let e = PythonEncoder::new("x")
+            let e = PythonEncoder::new("%(asctime)s")
                 .unwrap()
                 .datefmt(fraction)
                 .unwrap_err()

@@ -17,4 +17,5 @@ pub use secret::Secret;
 pub use size::ByteSize;
 
 pub(crate) use env::expand_env;
+pub(crate) use secret::without_quoted_values;
 pub(crate) use strict::{closest_name, parse_config};

@@ -16,12 +16,15 @@ use log::{Level, Record};
 use log4rs::append::Append;
 use log4rs::encode::Encode;
 
+use super::backups::BackupSet;
 use super::builder::{Compression, DEFAULT_FORMAT, RotatingFileAppenderBuilder};
 use super::clock::{Clock, unix_seconds};
 use super::dated::DatedBackups;
 use super::group::{Errors, Group};
+use super::housekeeping::{self, Plan};
 use super::lock::ProcessLock;
 use super::reopen::{FileId, ReopenCheck, moved_away};
+use super::retention::Retention;
 use super::rollover::{BackupNamer, rotate};
 use super::schedule::{Period, Schedule};
 use super::trigger::{FileState, Trigger};
@@ -65,13 +68,15 @@ struct Shared {
     buffer_capacity: usize,
     encoder: Box<dyn Encode>,
     process_lock: Option<ProcessLock>,
-    /// Rotation and the compressor's final rename exclude each other through this.
+    /// Rotation and the housekeeping worker (compression, retention) exclude each other
+    /// through this.
     rotation: Arc<Mutex<()>>,
     streak: FailureStreak,
     state: Mutex<State>,
     /// Default mode: threads logging at once share `write` calls (see `group`).
     group: Group,
-    compressor: Option<Worker<()>>,
+    /// Compression and retention, in the background (see `housekeeping`).
+    housekeeper: Option<Worker<()>>,
 }
 
 struct State {
@@ -147,8 +152,9 @@ impl RotatingFileAppender {
         let names = BackupNamer::new(&path);
         let schedule = b.schedule();
         let max_bytes = b.effective_max_bytes();
-        let dated =
-            schedule.map(|s| DatedBackups::new(names.clone(), s, max_bytes > 0, b.backup_count));
+        let gzipped = b.compress == Compression::Gzip;
+        let dated = schedule
+            .map(|s| DatedBackups::new(names.clone(), s, max_bytes > 0, gzipped, b.backup_count));
         // Python's rule: the first interval is computed from the existing file's modification
         // time (a process started after a missed rollover rotates at its first record).
         let period = schedule.map(|s| {
@@ -171,23 +177,33 @@ impl RotatingFileAppender {
             None
         };
         let rotation = Arc::new(Mutex::new(()));
-        let compressor = match b.compress {
-            Compression::None => None,
-            #[cfg(feature = "gzip")]
-            Compression::Gzip => Some(super::gzip::spawn(
-                &label,
-                names.clone(),
-                b.backup_count,
-                rotation.clone(),
-                b.multiprocess,
-            )?),
-            #[cfg(not(feature = "gzip"))]
-            Compression::Gzip => {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    "compress: gzip needs the crate feature `gzip` of log4rs-appenders (enable it in Cargo.toml)",
-                ));
-            }
+        let plan = Plan {
+            name: label.clone(),
+            set: match &dated {
+                Some(d) => BackupSet::Dated(d.clone()),
+                None => BackupSet::Numbered {
+                    names: names.clone(),
+                    backup_count: b.backup_count,
+                },
+            },
+            compress: gzipped,
+            retention: Retention {
+                keep: dated.as_ref().map_or(0, DatedBackups::backup_count),
+                max_age: b.max_age,
+                max_total_size: b.max_total_size,
+            },
+            clock: b.clock.clone(),
+        };
+        if cfg!(not(feature = "gzip")) && gzipped {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "compress: gzip needs the crate feature `gzip` of log4rs-appenders (enable it in Cargo.toml)",
+            ));
+        }
+        let housekeeper = if plan.is_needed() {
+            Some(housekeeping::spawn(plan, rotation.clone(), b.multiprocess)?)
+        } else {
+            None
         };
         let encoder = match b.encoder {
             Some(e) => e,
@@ -216,7 +232,7 @@ impl RotatingFileAppender {
                 failure: String::new(),
             }),
             group: Group::default(),
-            compressor,
+            housekeeper,
         });
         if !b.delay {
             let mut state = shared.lock_state();
@@ -268,8 +284,16 @@ impl fmt::Debug for RotatingFileAppender {
             .field("backup_count", &self.shared.backup_count)
             .field("buffer", &self.shared.buffer_capacity)
             .field("multiprocess", &self.shared.process_lock.is_some())
-            .field("compress", &self.shared.compressor.is_some())
+            .field("housekeeping", &self.shared.housekeeper.is_some())
             .finish()
+    }
+}
+
+impl RotatingFileAppender {
+    /// Writes `bytes`, already formatted (by tracing-subscriber's fmt layer), as one record.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn append_formatted(&self, bytes: &[u8], urgent: bool) -> anyhow::Result<()> {
+        self.shared.commit(bytes, urgent)
     }
 }
 
@@ -303,7 +327,7 @@ impl Append for RotatingFileAppender {
             let _ = open.file.sync_data();
         }
         drop(state);
-        if let Some(c) = &self.shared.compressor {
+        if let Some(c) = &self.shared.housekeeper {
             c.flush(Duration::from_secs(10));
         }
     }
@@ -345,6 +369,12 @@ impl Shared {
 
     fn append_encoded(&self, record: &Record, bytes: &mut Vec<u8>) -> anyhow::Result<()> {
         self.encoder.encode(&mut VecWriter(bytes), record)?;
+        self.commit(bytes, record.level() <= Level::Error)
+    }
+
+    /// Writes one encoded record (rotating first when due). In buffered mode, `urgent` (an
+    /// error record) writes the buffer to disk at once.
+    fn commit(&self, bytes: &[u8], urgent: bool) -> anyhow::Result<()> {
         if self.buffer_capacity == 0 {
             return self.group.commit(bytes, |bytes, lens, errors| {
                 self.write_batch(bytes, lens, errors, false)
@@ -352,8 +382,7 @@ impl Shared {
         }
         // Buffered mode: a batch of one; an error record goes to disk at once.
         let mut errors = Errors::new();
-        let flush = record.level() <= Level::Error;
-        self.write_batch(bytes, &[bytes.len()], &mut errors, flush);
+        self.write_batch(bytes, &[bytes.len()], &mut errors, urgent);
         match errors.pop() {
             Some((_, report)) => Err(report),
             None => Ok(()),
@@ -397,7 +426,7 @@ impl Shared {
             errors.push((0, report));
         }
         drop(state);
-        if rotated && let Some(c) = &self.compressor {
+        if rotated && let Some(c) = &self.housekeeper {
             c.send(());
         }
     }
@@ -644,12 +673,10 @@ impl Shared {
             self.next_period(state, now);
         }
         state.file = None;
+        // Old backups are deleted by the housekeeping worker, which the caller pokes.
         let moved = dated.rotate(&period.label);
         self.open(state)?;
-        if moved? {
-            dated.delete_old()?;
-        }
-        Ok(())
+        moved.map(|_| ())
     }
 }
 

@@ -53,6 +53,8 @@ pub enum Compression {
 /// | [`interval`](Self::interval) | 1 | `interval` |
 /// | [`utc`](Self::utc) | false: local time | `utc` |
 /// | [`at_time`](Self::at_time) | none: midnight | `at_time` |
+/// | [`max_age`](Self::max_age) | none: no limit by age | `max_age` |
+/// | [`max_total_size`](Self::max_total_size) | none: no limit by size | `max_total_size` |
 /// | [`compress`](Self::compress) | none | `compress` |
 /// | [`delay`](Self::delay) | false | `delay` |
 /// | [`multiprocess`](Self::multiprocess) | false | `multiprocess` |
@@ -88,6 +90,8 @@ pub struct RotatingFileAppenderBuilder {
     pub(crate) interval: Option<u32>,
     pub(crate) utc: Option<bool>,
     pub(crate) at_time: Option<AtTime>,
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) max_total_size: Option<u64>,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -108,6 +112,8 @@ impl Default for RotatingFileAppenderBuilder {
             interval: None,
             utc: None,
             at_time: None,
+            max_age: None,
+            max_total_size: None,
             clock: Arc::new(SystemClock),
         }
     }
@@ -212,6 +218,22 @@ impl RotatingFileAppenderBuilder {
         self
     }
 
+    /// Retention beyond Python: delete backups last written more than `max_age` ago (their
+    /// modification time; a `.gz` keeps its source's). Checked after every rotation, at start,
+    /// and every hour, by a background thread. Default: none.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// Retention beyond Python: delete the oldest backups until the rest take at most this many
+    /// bytes on disk (after compression; the log file itself does not count). Checked after
+    /// every rotation and at start, by a background thread. Default: none.
+    pub fn max_total_size(mut self, bytes: u64) -> Self {
+        self.max_total_size = Some(bytes);
+        self
+    }
+
     /// The clock time-based rotation reads (default [`SystemClock`]); for tests.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -275,7 +297,8 @@ impl RotatingFileAppenderBuilder {
                 "field \"flush_interval\": must be more than 0, e.g. \"1 second\"".into(),
             );
         }
-        self.check_time_fields()
+        self.check_time_fields()?;
+        self.check_retention()
     }
 
     fn check_time_fields(&self) -> io::Result<()> {
@@ -309,12 +332,37 @@ impl RotatingFileAppenderBuilder {
                  when: midnight"
             ));
         }
-        if self.compress == Compression::Gzip {
+        Ok(())
+    }
+
+    fn check_retention(&self) -> io::Result<()> {
+        let refuse = |message: String| Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+        if self.max_age.is_some_and(|a| a.is_zero()) {
             return refuse(
-                "field \"compress\": gzip is not available with when: yet (dated backups stay \
-                 plain); remove compress or when"
+                "field \"max_age\": must be more than 0, e.g. \"30 days\"; remove it to keep \
+                 backups of any age"
                     .into(),
             );
+        }
+        if self.max_total_size == Some(0) {
+            return refuse(
+                "field \"max_total_size\": must be more than 0, e.g. \"2 GiB\"; remove it to \
+                 keep backups of any total size"
+                    .into(),
+            );
+        }
+        let never_rotates =
+            self.when.is_none() && (self.backup_count == 0 || self.effective_max_bytes() == 0);
+        let given = [
+            ("max_age", self.max_age.is_some()),
+            ("max_total_size", self.max_total_size.is_some()),
+        ];
+        if let Some((field, _)) = given.iter().find(|(_, g)| *g).filter(|_| never_rotates) {
+            return refuse(format!(
+                "field \"{field}\": there are no backups to delete, since without when: and with \
+                 backup_count: 0 or max_bytes: 0 the file is never rotated; give backup_count \
+                 and max_bytes, or when:, or remove {field}"
+            ));
         }
         Ok(())
     }

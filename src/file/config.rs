@@ -40,6 +40,10 @@ pub struct Config {
     pub(crate) utc: Option<bool>,
     #[serde(default, deserialize_with = "parse_from_str")]
     pub(crate) at_time: Option<AtTime>,
+    #[serde(default)]
+    pub(crate) max_age: Option<HumanDuration>,
+    #[serde(default)]
+    pub(crate) max_total_size: Option<ByteSize>,
     /// log4rs's own `rolling_file` field; accepted only to reject it with a pointer to ours.
     #[serde(default)]
     pub(crate) policy: Option<serde_value::Value>,
@@ -124,6 +128,12 @@ impl Config {
         }
         if let Some(at_time) = self.at_time {
             builder = builder.at_time(at_time);
+        }
+        if let Some(max_age) = self.max_age {
+            builder = builder.max_age(max_age.0);
+        }
+        if let Some(max_total_size) = self.max_total_size {
+            builder = builder.max_total_size(max_total_size.0);
         }
         if let Some(interval) = self.flush_interval {
             builder = builder.flush_interval(interval.0);

@@ -5,6 +5,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::backups::Backup;
 use super::rollover::BackupNamer;
 use super::schedule::Schedule;
 
@@ -15,6 +16,8 @@ pub(crate) struct DatedBackups {
     schedule: Schedule,
     /// Size-and-time rotation: every backup of an interval carries a number.
     numbered: bool,
+    /// `compress: gzip`: a backup may also be (or only be) `<name>.gz`.
+    gzipped: bool,
     backup_count: u32,
 }
 
@@ -23,21 +26,29 @@ impl DatedBackups {
         names: BackupNamer,
         schedule: Schedule,
         numbered: bool,
+        gzipped: bool,
         backup_count: u32,
     ) -> Self {
         DatedBackups {
             names,
             schedule,
             numbered,
+            gzipped,
             backup_count,
         }
     }
 
+    /// The log file itself.
+    pub(crate) fn base(&self) -> &Path {
+        self.names.base()
+    }
+
     /// Moves the log file to the backup of the interval `label`: `app.log.<label>`, or
-    /// `app.log.<label>.<N>` (N one more than the highest there is) with size-and-time
-    /// rotation. False when the name is taken (time only), in which case nothing moves: a
-    /// backup is never overwritten (Python 3.13 does not overwrite either, but then stops
-    /// rotating for good; the caller moves on to the next interval instead).
+    /// `app.log.<label>.<N>` (N one more than the highest there is, compressed or not) with
+    /// size-and-time rotation. False when the name is taken (time only; in either form with
+    /// gzip), in which case nothing moves: a backup is never overwritten (Python 3.13 does not
+    /// overwrite either, but then stops rotating for good; the caller moves on to the next
+    /// interval instead).
     pub(crate) fn rotate(&self, label: &str) -> io::Result<bool> {
         let target = if self.numbered {
             let next = self.highest_number(label)? + 1;
@@ -45,7 +56,8 @@ impl DatedBackups {
         } else {
             self.names.with_suffix(&format!(".{label}"))
         };
-        if std::fs::symlink_metadata(&target).is_ok() {
+        let taken = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+        if taken(&target) || (self.gzipped && taken(&gz_name(&target))) {
             return Ok(false);
         }
         match std::fs::rename(self.names.base(), &target) {
@@ -55,34 +67,54 @@ impl DatedBackups {
         }
     }
 
-    /// Deletes the backups beyond the `backup_count` newest (none when it is 0), as Python's
-    /// `getFilesToDelete`; a file that is already gone is no error.
-    pub(crate) fn delete_old(&self) -> io::Result<()> {
-        for path in self.files_to_delete()? {
-            super::rollover::remove_if_exists(&path)?;
-        }
-        Ok(())
-    }
-
     /// Python 3.13's `getFilesToDelete`: the files named `app.log.<suffix>` whose suffix is
-    /// exactly one this schedule makes, oldest first, all but the `backup_count` newest.
-    /// Other files with similar names are left alone.
+    /// exactly one this schedule makes (plus `.N` with size-and-time rotation and `.gz` with
+    /// gzip), oldest first, all but the `backup_count` newest. Other files with similar names
+    /// are left alone. Both forms of a backup count as one. (The housekeeping worker applies
+    /// the same rule through [`super::retention::Retention`]'s `keep`.)
+    #[cfg(test)]
     pub(crate) fn files_to_delete(&self) -> io::Result<Vec<PathBuf>> {
-        if self.backup_count == 0 {
-            return Ok(Vec::new());
-        }
-        let mut backups = self.backups()?;
+        let backups = self.list()?;
         let keep = self.backup_count as usize;
-        if backups.len() < keep {
+        if keep == 0 || backups.len() < keep {
             return Ok(Vec::new());
         }
-        backups.sort();
         let excess = backups.len() - keep;
-        Ok(backups.into_iter().take(excess).map(|(_, p)| p).collect())
+        Ok(backups
+            .iter()
+            .take(excess)
+            .flat_map(Backup::paths)
+            .collect())
     }
 
-    /// Every backup of this log file with its sort key (date, number).
-    fn backups(&self) -> io::Result<Vec<((String, u64), PathBuf)>> {
+    /// How many of the newest backups Python's `getFilesToDelete` keeps (0: all).
+    pub(crate) fn backup_count(&self) -> u32 {
+        self.backup_count
+    }
+
+    /// Every backup of this log file, oldest first (by date, then number).
+    pub(crate) fn list(&self) -> io::Result<Vec<Backup>> {
+        let mut found: Vec<((String, u64), Backup)> = Vec::new();
+        for (key, gz, plain) in self.entries()? {
+            match found.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, b)) if gz => b.has_gzipped = true,
+                Some((_, b)) => b.has_plain = true,
+                None => found.push((
+                    key,
+                    Backup {
+                        plain,
+                        has_plain: !gz,
+                        has_gzipped: gz,
+                    },
+                )),
+            }
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(found.into_iter().map(|(_, b)| b).collect())
+    }
+
+    /// Every file of this log's backups.
+    fn entries(&self) -> io::Result<Vec<Entry>> {
         let (dir, prefix) = self.dir_and_prefix();
         let mut found = Vec::new();
         for entry in std::fs::read_dir(&dir)? {
@@ -92,8 +124,13 @@ impl DatedBackups {
             let Some(suffix) = name.strip_prefix(&prefix) else {
                 continue;
             };
-            if let Some((date, n)) = self.schedule.backup_key(suffix, self.numbered, false) {
-                found.push(((date.to_owned(), n), entry.path()));
+            if let Some((date, n)) = self
+                .schedule
+                .backup_key(suffix, self.numbered, self.gzipped)
+            {
+                let gz = self.gzipped && suffix.ends_with(".gz");
+                let plain_name = if gz { &name[..name.len() - 3] } else { name };
+                found.push(((date.to_owned(), n), gz, dir.join(plain_name)));
             }
         }
         Ok(found)
@@ -101,10 +138,10 @@ impl DatedBackups {
 
     fn highest_number(&self, label: &str) -> io::Result<u64> {
         Ok(self
-            .backups()?
+            .entries()?
             .into_iter()
-            .filter(|((date, _), _)| date == label)
-            .map(|((_, n), _)| n)
+            .filter(|((date, _), _, _)| date == label)
+            .map(|((_, n), _, _)| n)
             .max()
             .unwrap_or(0))
     }
@@ -124,6 +161,17 @@ impl DatedBackups {
     }
 }
 
+/// A file of a dated backup: its sort key (date, number), whether it is the `.gz` form, and
+/// the backup's plain name.
+type Entry = ((String, u64), bool, PathBuf);
+
+/// `<path>.gz`.
+fn gz_name(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".gz");
+    PathBuf::from(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +188,7 @@ mod tests {
             BackupNamer::new(&dir.join("a.log")),
             schedule,
             numbered,
+            false,
             count,
         )
     }
@@ -195,6 +244,7 @@ mod tests {
             let b = DatedBackups::new(
                 BackupNamer::new(&dir.path().join(format!("{prefix}.log"))),
                 schedule,
+                false,
                 false,
                 7,
             );
@@ -252,7 +302,9 @@ mod tests {
             8,
             "11 backups, keep 3"
         );
-        b.delete_old().unwrap();
+        for p in b.files_to_delete().unwrap() {
+            std::fs::remove_file(p).unwrap();
+        }
         let mut left: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -1,9 +1,11 @@
 //! gzip compression of rotated backups, on a background thread (never in the logging call).
 //!
-//! Rotation leaves the newest backup plain (`app.log.1`) and pokes this worker. The worker
-//! compresses every plain backup it finds into a temporary file, then, under the rotation lock,
-//! renames the temporary file to `app.log.N.gz` (N = wherever the backup has moved to meanwhile,
-//! found by inode) and removes the plain file. A crash at any point leaves either the plain
+//! Rotation leaves the newest backup plain (`app.log.1`, or `app.log.2026-12-01` with `when:`)
+//! and pokes the housekeeping worker, which runs this. It compresses every plain backup it finds
+//! into a temporary file, then, under the rotation lock, renames the temporary file to
+//! `<backup>.gz` (for numbered backups, wherever the backup has moved to meanwhile, found by
+//! inode) and removes the plain file. The `.gz` keeps the source's modification time (the time
+//! of its last record, which `max_age` reads). A crash at any point leaves either the plain
 //! backup or the finished `.gz`, never neither; leftovers are finished at the next start.
 //!
 //! Only regular files this appender could have written are compressed: a backup name that holds
@@ -15,61 +17,23 @@
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use super::lock::ProcessLock;
+use super::backups::BackupSet;
+use super::housekeeping::Locks;
 use super::reopen::FileId;
-use super::rollover::{BackupNamer, existing_backups, remove_if_exists};
+use super::rollover::remove_if_exists;
 use crate::report::{FailureStreak, report_error};
-use crate::worker::{OnFull, Sink, Worker};
 
 /// Temporary files older than this are leftovers of a crashed compression and are removed.
 const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
 
-/// Starts the compression worker for one log file and asks it to finish any leftovers.
-pub(crate) fn spawn(
-    name: &str,
-    names: BackupNamer,
-    backup_count: u32,
-    rotation: Arc<Mutex<()>>,
-    multiprocess: bool,
-) -> io::Result<Worker<()>> {
-    let process_lock = if multiprocess {
-        Some(ProcessLock::open(names.base())?)
-    } else {
-        None
-    };
-    let sink = Compressor {
-        name: name.to_owned(),
-        names,
-        backup_count,
-        rotation,
-        process_lock,
-        streak: FailureStreak::default(),
-        temp_counter: 0,
-        refused: Vec::new(),
-    };
-    let worker = Worker::spawn(
-        "log4rs-gzip",
-        4,
-        OnFull::Drop,
-        Duration::from_secs(10),
-        sink,
-    )?;
-    worker.send(());
-    Ok(worker)
-}
-
-struct Compressor {
+/// Compresses the plain backups of one log file (run by the housekeeping worker).
+pub(crate) struct Compressor {
     name: String,
-    names: BackupNamer,
-    backup_count: u32,
-    rotation: Arc<Mutex<()>>,
-    process_lock: Option<ProcessLock>,
     streak: FailureStreak,
     temp_counter: u64,
     /// Backups that are not ours to read (see the module docs), already reported.
@@ -87,52 +51,62 @@ impl Refused {
     }
 }
 
-impl Sink for Compressor {
-    type Item = ();
+/// A plain backup about to be compressed.
+struct Plain {
+    path: PathBuf,
+    id: FileId,
+    mode: u32,
+    modified: Option<SystemTime>,
+}
 
-    fn handle(&mut self, _batch: &mut Vec<()>) {
-        self.remove_stale_temps();
+impl Compressor {
+    pub(crate) fn new(name: &str) -> Self {
+        Compressor {
+            name: name.to_owned(),
+            streak: FailureStreak::default(),
+            temp_counter: 0,
+            refused: Vec::new(),
+        }
+    }
+
+    /// Compresses every plain backup of `set` (and finishes leftovers of a crash); a failure is
+    /// reported once per streak and retried at the next run.
+    pub(crate) fn run(&mut self, set: &BackupSet, locks: &Locks) {
+        remove_stale_temps(set.base());
         // Bounded: each round removes or refuses one plain backup, or stops.
-        let rounds = match existing_backups(&self.names) {
-            Ok(found) => 2 * found.iter().filter(|b| b.plain).count() + 2,
-            Err(e) => return self.failed(&e),
+        let rounds = match set.list() {
+            Ok(found) => 2 * found.iter().filter(|b| b.has_plain).count() + 2,
+            Err(e) => return self.failed(set, &e),
         };
         for _ in 0..rounds {
-            match self.compress_one() {
+            match self.compress_one(set, locks) {
                 Ok(true) => {
                     self.streak.recovered();
                 }
                 Ok(false) => break,
-                Err(e) => return self.failed(&e),
+                Err(e) => return self.failed(set, &e),
             }
         }
     }
 
-    // A dropped poke is harmless: the poke already queued sweeps every plain backup.
-    fn dropped(&mut self, _count: u64) {}
-
-    fn flush(&mut self, _deadline: Instant) {}
-}
-
-impl Compressor {
-    fn failed(&self, e: &io::Error) {
+    fn failed(&self, set: &BackupSet, e: &io::Error) {
         if self.streak.failed() {
             report_error(&anyhow::anyhow!(
                 "appender \"{}\": cannot compress a backup of {} (it stays uncompressed; retried at the next rotation): {e}",
                 self.name,
-                self.names.base().display()
+                set.base().display()
             ));
         }
     }
 
-    /// The next plain backup to compress (index, identity, permission bits), refusing and
-    /// reporting on the way any that is not a regular file of ours.
-    fn next_plain_backup(&mut self) -> io::Result<Option<(u32, FileId, u32)>> {
-        for backup in existing_backups(&self.names)? {
-            if !backup.plain || backup.index > self.backup_count {
+    /// The next plain backup to compress, refusing and reporting on the way any that is not a
+    /// regular file of ours.
+    fn next_plain_backup(&mut self, set: &BackupSet) -> io::Result<Option<Plain>> {
+        for backup in set.list()? {
+            if !backup.has_plain {
                 continue;
             }
-            let path = self.names.plain(backup.index);
+            let path = backup.plain;
             // Not `metadata`: that would follow a link.
             let Ok(meta) = std::fs::symlink_metadata(&path) else {
                 continue;
@@ -152,29 +126,36 @@ impl Compressor {
                 self.refused.push(refused);
                 continue;
             }
-            return Ok(Some((backup.index, FileId::of(&meta), permissions(&meta))));
+            return Ok(Some(Plain {
+                id: FileId::of(&meta),
+                mode: permissions(&meta),
+                modified: meta.modified().ok(),
+                path,
+            }));
         }
         Ok(None)
     }
 
     /// Compresses one plain backup; false when there was none left.
-    fn compress_one(&mut self) -> io::Result<bool> {
-        let Some((index, id, mode)) = self.next_plain_backup()? else {
+    fn compress_one(&mut self, set: &BackupSet, locks: &Locks) -> io::Result<bool> {
+        let Some(plain) = self.next_plain_backup(set)? else {
             return Ok(false);
         };
-        let gz_done = std::fs::symlink_metadata(self.names.gzipped(index))
-            .is_ok_and(|m| not_ours(&m).is_none());
+        let gz_done =
+            std::fs::symlink_metadata(gz_name(&plain.path)).is_ok_and(|m| not_ours(&m).is_none());
         if gz_done {
             // A crash between renaming the .gz into place and removing the plain copy.
-            return self.commit(id, None).map(|_| true);
+            return commit(set, locks, plain.id, None).map(|_| true);
         }
         self.temp_counter += 1;
-        let temp = self.names.with_suffix(&format!(
+        let mut temp = set.base().as_os_str().to_owned();
+        temp.push(format!(
             ".gz-tmp.{}.{}",
             std::process::id(),
             self.temp_counter
         ));
-        let result = compress_file(&self.names.plain(index), id, mode, &temp);
+        let temp = PathBuf::from(temp);
+        let result = compress_file(&plain, &temp);
         if let Err(e) = result {
             let _ = std::fs::remove_file(&temp);
             // The backup moved or was deleted (or replaced) while we read it: not an error,
@@ -187,65 +168,64 @@ impl Compressor {
             }
             return Err(e);
         }
-        self.commit(id, Some(&temp))?;
+        commit(set, locks, plain.id, Some(&temp))?;
         Ok(true)
     }
+}
 
-    /// Under the rotation lock, finds where the backup `id` is now and replaces it with `temp`.
-    fn commit(&self, id: FileId, temp: Option<&Path>) -> io::Result<()> {
-        // Same order as the appender (process lock, then rotation lock): no deadlock.
-        let _across_processes = match &self.process_lock {
-            Some(l) => Some(l.lock()?),
-            None => None,
-        };
-        let _in_process = self.rotation.lock().unwrap_or_else(|p| p.into_inner());
-        let found = existing_backups(&self.names)?
-            .into_iter()
-            .filter(|b| b.plain && b.index <= self.backup_count)
-            .map(|b| b.index)
-            .find(|i| {
-                std::fs::symlink_metadata(self.names.plain(*i))
+/// Under the locks, finds where the backup `id` is now (numbered backups move at each rotation)
+/// and replaces it with `temp`.
+fn commit(set: &BackupSet, locks: &Locks, id: FileId, temp: Option<&Path>) -> io::Result<()> {
+    locks.hold(|| {
+        let found = set.list()?.into_iter().find(|b| {
+            b.has_plain
+                && std::fs::symlink_metadata(&b.plain)
                     .is_ok_and(|m| m.is_file() && FileId::of(&m) == id)
-            });
+        });
         match (found, temp) {
-            (Some(i), Some(temp)) => {
-                std::fs::rename(temp, self.names.gzipped(i))?;
-                remove_if_exists(&self.names.plain(i))
+            (Some(b), Some(temp)) => {
+                std::fs::rename(temp, b.gzipped())?;
+                remove_if_exists(&b.plain)
             }
-            (Some(i), None) => remove_if_exists(&self.names.plain(i)),
-            // Rotated out of the window meanwhile: it would have been deleted.
+            (Some(b), None) => remove_if_exists(&b.plain),
+            // Rotated out of the window (or deleted by retention) meanwhile.
             (None, Some(temp)) => remove_if_exists(temp),
             (None, None) => Ok(()),
         }
-    }
+    })
+}
 
-    fn remove_stale_temps(&self) {
-        let base = self.names.base();
-        let (Some(dir), Some(file_name)) = (base.parent(), base.file_name()) else {
-            return;
-        };
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        let prefix = format!("{}.gz-tmp.", file_name.to_string_lossy());
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            if !entry.file_name().to_string_lossy().starts_with(&prefix) {
-                continue;
-            }
-            let old = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| SystemTime::now().duration_since(t).ok())
-                .is_some_and(|age| age >= STALE_TEMP_AGE);
-            if old {
-                let _ = std::fs::remove_file(entry.path());
-            }
+fn gz_name(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".gz");
+    PathBuf::from(name)
+}
+
+fn remove_stale_temps(base: &Path) {
+    let (Some(dir), Some(file_name)) = (base.parent(), base.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!("{}.gz-tmp.", file_name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(&prefix) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .is_some_and(|age| age >= STALE_TEMP_AGE);
+        if old {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
@@ -333,15 +313,20 @@ fn create_temp(temp: &Path, mode: u32) -> io::Result<File> {
     }
 }
 
-fn compress_file(source: &Path, id: FileId, mode: u32, temp: &Path) -> io::Result<()> {
-    let mut input = BufReader::with_capacity(64 * 1024, open_backup(source, id)?);
-    let output = create_temp(temp, mode)?;
+fn compress_file(plain: &Plain, temp: &Path) -> io::Result<()> {
+    let mut input = BufReader::with_capacity(64 * 1024, open_backup(&plain.path, plain.id)?);
+    let output = create_temp(temp, plain.mode)?;
     let mut encoder = GzEncoder::new(
         BufWriter::with_capacity(64 * 1024, output),
         Compression::default(),
     );
     io::copy(&mut input, &mut encoder)?;
     let output = encoder.finish()?.into_inner().map_err(|e| e.into_error())?;
+    // As gzip(1) does: the .gz keeps the time of the backup's last record, which retention's
+    // max_age reads.
+    if let Some(t) = plain.modified {
+        output.set_modified(t)?;
+    }
     // On disk before the rename makes it the only copy.
     output.sync_all()
 }

@@ -6,9 +6,8 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use fs4::FileExt;
-
-/// An exclusive `flock` (Unix) / `LockFileEx` (Windows) on `.<log name>.lock`.
+/// An exclusive `flock` (Unix) / `LockFileEx` (Windows) on `.<log name>.lock`, through std's
+/// [`File::lock`] (stable since Rust 1.89).
 #[derive(Debug)]
 pub(crate) struct ProcessLock {
     file: File,
@@ -19,7 +18,7 @@ pub(crate) struct LockGuard<'a>(&'a File);
 
 impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
-        let _ = FileExt::unlock(self.0);
+        let _ = self.0.unlock();
     }
 }
 
@@ -51,7 +50,7 @@ impl ProcessLock {
 
     /// Waits for the exclusive lock.
     pub(crate) fn lock(&self) -> io::Result<LockGuard<'_>> {
-        FileExt::lock(&self.file)?;
+        self.file.lock()?;
         Ok(LockGuard(&self.file))
     }
 }

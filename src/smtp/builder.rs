@@ -158,8 +158,10 @@ impl SmtpAppenderBuilder {
     }
 
     /// The subject, with python-style placeholders rendered from the first record of the mail
-    /// (`subject:`); default `%(levelname)s in %(name)s: %(message)s`. When a mail holds more
-    /// than one record, ` (+N more)` is appended.
+    /// (`subject:`); default `%(levelname)s in %(name)s: %(message)s`. Fixed text without a
+    /// placeholder is fine; the placeholders are the record attributes (no key-values, which
+    /// would need a declared default). When a mail holds more than one record, ` (+N more)` is
+    /// appended.
     pub fn subject(mut self, subject: impl Into<String>) -> Self {
         self.subject = subject.into();
         self
@@ -326,9 +328,8 @@ impl SmtpAppenderBuilder {
             anyhow::bail!("field \"queue_size\": must be at least 1");
         }
         // The subject is the line alone: the record's error chain belongs in the body.
-        let subject = PythonEncoder::new(&self.subject)
-            .map_err(|e| anyhow::anyhow!("field \"subject\": {e}"))?
-            .without_error_chain();
+        let subject = PythonEncoder::subject_line(&self.subject)
+            .map_err(|e| anyhow::anyhow!("field \"subject\": {e}"))?;
         let tls = self.tls_parameters(&host)?;
         let encoder: Box<dyn Encode> = match self.encoder {
             Some(e) => e,

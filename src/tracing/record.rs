@@ -1,0 +1,407 @@
+//! A `tracing` event as a `log::Record`: the fields become typed key-values, the `message` field
+//! the message, an error field keeps its `source()` chain, and the span chain rides along as the
+//! `spans` key-value (`request{id=7}:db`), its innermost span's name as `funcName`.
+
+use std::cell::RefCell;
+use std::error::Error;
+use std::fmt::{self, Write as _};
+
+use log::kv::{self, Key, Value, VisitSource};
+use tracing_core::field::{Field, Visit};
+use tracing_core::span::{Attributes, Id, Record as SpanValues};
+use tracing_core::{Event, Level, Metadata, Subscriber};
+use tracing_log::NormalizeEvent;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+
+/// A `source()` chain longer than this is cut (a buggy `source()` could cycle).
+const MAX_CHAIN: usize = 64;
+
+/// The key-value that carries the span chain (`%(spans)s`).
+pub const SPANS_KEY: &str = "spans";
+/// The key-value that carries the innermost span's name (`%(funcName)s`).
+pub const FUNC_NAME_KEY: &str = "funcName";
+
+/// An error captured from a `dyn Error` field: its text and its `source()` chain, owned, so the
+/// record can carry it after the event's borrow ends. Encoders see it as a `dyn Error` whose
+/// `source()` chain has the same texts as the original.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorChain {
+    message: String,
+    source: Option<Box<ErrorChain>>,
+}
+
+impl ErrorChain {
+    /// Copies the text of `error` and of every error in its `source()` chain (at most 64).
+    pub fn capture(error: &(dyn Error + 'static)) -> ErrorChain {
+        let mut texts = vec![error.to_string()];
+        let mut next = error.source();
+        while let Some(cause) = next {
+            if texts.len() == MAX_CHAIN {
+                break;
+            }
+            texts.push(cause.to_string());
+            next = cause.source();
+        }
+        let mut chain: Option<Box<ErrorChain>> = None;
+        while let Some(message) = texts.pop() {
+            chain = Some(Box::new(ErrorChain {
+                message,
+                source: chain,
+            }));
+        }
+        // `texts` had at least one entry, so `chain` is set.
+        chain.map(|c| *c).unwrap_or(ErrorChain {
+            message: String::new(),
+            source: None,
+        })
+    }
+}
+
+impl fmt::Display for ErrorChain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Error for ErrorChain {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn Error + 'static))
+    }
+}
+
+/// One field's value, with its type kept.
+#[derive(Debug)]
+pub(crate) enum FieldValue {
+    I64(i64),
+    U64(u64),
+    I128(i128),
+    U128(u128),
+    F64(f64),
+    Bool(bool),
+    /// A `&str` field, or a `?debug` / `%display` field as its text.
+    Text(String),
+    Error(ErrorChain),
+}
+
+impl FieldValue {
+    fn to_value(&self) -> Value<'_> {
+        match self {
+            FieldValue::I64(v) => Value::from(*v),
+            FieldValue::U64(v) => Value::from(*v),
+            FieldValue::I128(v) => Value::from(*v),
+            FieldValue::U128(v) => Value::from(*v),
+            FieldValue::F64(v) => Value::from(*v),
+            FieldValue::Bool(v) => Value::from(*v),
+            FieldValue::Text(v) => Value::from(v.as_str()),
+            FieldValue::Error(v) => Value::from_dyn_error(v),
+        }
+    }
+}
+
+impl fmt::Display for FieldValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldValue::I64(v) => write!(f, "{v}"),
+            FieldValue::U64(v) => write!(f, "{v}"),
+            FieldValue::I128(v) => write!(f, "{v}"),
+            FieldValue::U128(v) => write!(f, "{v}"),
+            FieldValue::F64(v) => write!(f, "{v}"),
+            FieldValue::Bool(v) => write!(f, "{v}"),
+            FieldValue::Text(v) => f.write_str(v),
+            FieldValue::Error(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+/// An event's fields, collected by [`Visit`]. Kept per thread and reused, so a steady stream of
+/// events allocates only for text fields.
+#[derive(Debug, Default)]
+pub(crate) struct EventFields {
+    pub(crate) message: String,
+    has_message: bool,
+    pub(crate) values: Vec<(&'static str, FieldValue)>,
+    /// A `log` record that came through tracing-log: its `log.*` fields are its metadata.
+    from_log: bool,
+    pub(crate) spans: String,
+    pub(crate) func_name: Option<&'static str>,
+}
+
+impl EventFields {
+    fn clear(&mut self) {
+        self.message.clear();
+        self.has_message = false;
+        self.values.clear();
+        self.from_log = false;
+        self.spans.clear();
+        self.func_name = None;
+    }
+
+    fn push(&mut self, field: &Field, value: FieldValue) {
+        let name = field.name();
+        if self.from_log && name.starts_with("log.") {
+            return;
+        }
+        self.values.push((name, value));
+    }
+
+    /// An event without a `message` field gets its fields as the message (`user_id=42`), as
+    /// tracing-subscriber's fmt layer shows it.
+    fn finish_message(&mut self) {
+        if self.has_message {
+            return;
+        }
+        for (i, (name, value)) in self.values.iter().enumerate() {
+            if i > 0 {
+                self.message.push(' ');
+            }
+            let _ = write!(self.message, "{name}={value}");
+        }
+    }
+
+    fn has_value(&self, key: &str) -> bool {
+        self.values.iter().any(|(name, _)| *name == key)
+    }
+}
+
+impl Visit for EventFields {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            self.has_message = true;
+            let _ = write!(self.message, "{value:?}");
+        } else if !(self.from_log && field.name().starts_with("log.")) {
+            self.push(field, FieldValue::Text(format!("{value:?}")));
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.has_message = true;
+            self.message.push_str(value);
+        } else {
+            self.push(field, FieldValue::Text(value.to_owned()));
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.push(field, FieldValue::I64(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.push(field, FieldValue::U64(value));
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.push(field, FieldValue::I128(value));
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.push(field, FieldValue::U128(value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.push(field, FieldValue::F64(value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.push(field, FieldValue::Bool(value));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
+        self.push(field, FieldValue::Error(ErrorChain::capture(value)));
+    }
+}
+
+/// The record's key-values: the event's fields, then `spans` and `funcName` (unless the event
+/// has fields of those names), then (for a `log` record) the record's own key-values.
+pub(crate) struct KeyValues<'a> {
+    pub(crate) fields: &'a EventFields,
+    pub(crate) extra: Option<&'a dyn kv::Source>,
+}
+
+impl kv::Source for KeyValues<'_> {
+    fn visit<'kvs>(&'kvs self, visitor: &mut dyn VisitSource<'kvs>) -> Result<(), kv::Error> {
+        for (name, value) in &self.fields.values {
+            visitor.visit_pair(Key::from_str(name), value.to_value())?;
+        }
+        if !self.fields.spans.is_empty() && !self.fields.has_value(SPANS_KEY) {
+            visitor.visit_pair(
+                Key::from_str(SPANS_KEY),
+                Value::from(self.fields.spans.as_str()),
+            )?;
+        }
+        if let Some(func) = self.fields.func_name
+            && !self.fields.has_value(FUNC_NAME_KEY)
+        {
+            visitor.visit_pair(Key::from_str(FUNC_NAME_KEY), Value::from(func))?;
+        }
+        if let Some(extra) = self.extra {
+            extra.visit(visitor)?;
+        }
+        Ok(())
+    }
+}
+
+/// tracing's level as log's (the five levels match one to one).
+pub(crate) fn log_level(level: &Level) -> log::Level {
+    match *level {
+        Level::ERROR => log::Level::Error,
+        Level::WARN => log::Level::Warn,
+        Level::INFO => log::Level::Info,
+        Level::DEBUG => log::Level::Debug,
+        Level::TRACE => log::Level::Trace,
+    }
+}
+
+/// A span's fields as text (`id=7 user="ann"`), kept in the span's extensions by the layers.
+/// `owner` is the layer that created it: only that layer appends later `span.record(..)` values,
+/// so two of our layers in one registry do not write them twice.
+#[derive(Debug)]
+pub(crate) struct SpanFields {
+    text: String,
+    owner: usize,
+}
+
+struct SpanFieldsVisitor<'a>(&'a mut String);
+
+impl Visit for SpanFieldsVisitor<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if !self.0.is_empty() {
+            self.0.push(' ');
+        }
+        let _ = write!(self.0, "{}={value:?}", field.name());
+    }
+}
+
+/// A new identity for a layer (the owner of the span fields it records).
+pub(crate) fn next_layer_id() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `on_new_span`: keeps the span's fields as text.
+pub(crate) fn record_new_span<S>(
+    owner: usize,
+    attrs: &Attributes<'_>,
+    id: &Id,
+    ctx: &Context<'_, S>,
+) where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some(span) = ctx.span(id) else { return };
+    let mut extensions = span.extensions_mut();
+    if extensions.get_mut::<SpanFields>().is_some() {
+        return;
+    }
+    let mut text = String::new();
+    attrs.record(&mut SpanFieldsVisitor(&mut text));
+    extensions.insert(SpanFields { text, owner });
+}
+
+/// `on_record`: appends values recorded later (`span.record("status", 200)`).
+pub(crate) fn record_span_values<S>(
+    owner: usize,
+    values: &SpanValues<'_>,
+    id: &Id,
+    ctx: &Context<'_, S>,
+) where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some(span) = ctx.span(id) else { return };
+    let mut extensions = span.extensions_mut();
+    if let Some(fields) = extensions.get_mut::<SpanFields>()
+        && fields.owner == owner
+    {
+        values.record(&mut SpanFieldsVisitor(&mut fields.text));
+    }
+}
+
+/// Writes the chain of spans (root first) that our layers recorded: `request{id=7}:db`, and
+/// returns the innermost one's name.
+pub(crate) fn render_spans<'a, R>(
+    leaf: Option<SpanRef<'a, R>>,
+    out: &mut String,
+) -> Option<&'static str>
+where
+    R: LookupSpan<'a>,
+{
+    let leaf = leaf?;
+    let mut innermost = None;
+    for span in leaf.scope().from_root() {
+        let extensions = span.extensions();
+        let Some(fields) = extensions.get::<SpanFields>() else {
+            continue;
+        };
+        if !out.is_empty() {
+            out.push(':');
+        }
+        out.push_str(span.name());
+        if !fields.text.is_empty() {
+            out.push('{');
+            out.push_str(&fields.text);
+            out.push('}');
+        }
+        innermost = Some(span.metadata().name());
+    }
+    innermost
+}
+
+thread_local! {
+    static SCRATCH: RefCell<EventFields> = RefCell::new(EventFields::default());
+}
+
+/// Texts longer than this do not keep the thread's buffers alive afterwards.
+const KEEP: usize = 16 * 1024;
+
+/// Turns `event` into a `log::Record` and hands it to `sink`. `wanted` sees the record's
+/// metadata first (for a `log` record through tracing-log: the original target and level) and
+/// can skip the event before its fields are read.
+pub(crate) fn with_event_record<S>(
+    event: &Event<'_>,
+    ctx: &Context<'_, S>,
+    wanted: impl FnOnce(&log::Metadata<'_>) -> bool,
+    sink: impl FnOnce(&log::Record<'_>),
+) where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let normalized = event.normalized_metadata();
+    let meta: &Metadata<'_> = normalized.as_ref().unwrap_or_else(|| event.metadata());
+    let log_meta = log::Metadata::builder()
+        .level(log_level(meta.level()))
+        .target(meta.target())
+        .build();
+    if !wanted(&log_meta) {
+        return;
+    }
+    let mut fresh = None;
+    SCRATCH.with(|scratch| {
+        let mut borrowed = scratch.try_borrow_mut();
+        // Re-entered (an appender logged from inside `append`): use a fresh buffer.
+        let fields = match borrowed.as_deref_mut() {
+            Ok(fields) => fields,
+            Err(_) => fresh.insert(EventFields::default()),
+        };
+        fields.clear();
+        fields.from_log = normalized.is_some();
+        event.record(fields);
+        fields.finish_message();
+        fields.func_name = render_spans(ctx.event_span(event), &mut fields.spans);
+        let key_values = KeyValues {
+            fields,
+            extra: None,
+        };
+        sink(
+            &log::Record::builder()
+                .metadata(log_meta)
+                .args(format_args!("{}", fields.message))
+                .file(meta.file())
+                .line(meta.line())
+                .module_path(meta.module_path())
+                .key_values(&key_values)
+                .build(),
+        );
+        if fields.message.capacity() > KEEP || fields.spans.capacity() > KEEP {
+            *fields = EventFields::default();
+        }
+    });
+}
