@@ -43,9 +43,10 @@ impl From<ConfigError> for InitError {
     }
 }
 
-/// The running logger. Keep it alive for the life of the program: dropping it flushes every
-/// appender (queued mail is sent, buffered file data written), like tracing-appender's
-/// `WorkerGuard`. It also stops the hot-reload watcher, if one runs.
+/// The running logger. Keep it alive for the life of the program: dropping it flushes and then
+/// drops every appender (queued mail is sent, buffered file data written, syslog connections
+/// closed properly), like tracing-appender's `WorkerGuard`; records logged after that go
+/// nowhere. It also stops the hot-reload watcher, if one runs.
 ///
 /// ```no_run
 /// fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -91,11 +92,22 @@ impl LogHandle {
 }
 
 impl Drop for LogHandle {
+    /// Flushes every appender, then swaps in an empty config (logging stops), so the
+    /// appenders are dropped: each one ends its work there, bounded by its own timeout (a syslog
+    /// stream delivers what is queued and closes its connection properly, reporting with a
+    /// count what could not be sent; a file appender writes its buffer; the mail appender
+    /// sends its queue). The process exiting does not drop the global logger, so without this
+    /// their worker threads would just stop.
     fn drop(&mut self) {
         if let Some(stop) = &self.stop_reload {
             stop.store(true, Ordering::Relaxed);
         }
         log::logger().flush();
+        let off = log4rs::Config::builder()
+            .build(log4rs::config::Root::builder().build(log::LevelFilter::Off));
+        if let Ok(off) = off {
+            self.handle.set_config(off);
+        }
     }
 }
 

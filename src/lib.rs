@@ -6,6 +6,7 @@
 //! | `smtp` (feature `smtp`) | `smtp::SmtpAppender` | `SMTPHandler` |
 //! | `syslog` (feature `syslog`) | `syslog::SyslogAppender` | `SysLogHandler` |
 //! | `windows_event_log` (feature `eventlog`) | `eventlog::WindowsEventLogAppender` | `NTEventLogHandler` |
+//! | `sentry` (feature `sentry`) | `sentry::SentryAppender` | `sentry_sdk`'s `LoggingIntegration` |
 //! | encoder `python` | [`encode::PythonEncoder`] | `logging.Formatter` |
 //! | encoder `json_lines` ([fields](encode::json): flat, ecs, gcp, otel) | [`encode::JsonLinesEncoder`] | python-json-logger, Elastic's `ecs-logging` |
 //!
@@ -95,8 +96,12 @@ pub mod macros;
 mod panic;
 pub mod registry;
 pub mod report;
+#[cfg(feature = "sentry")]
+pub mod sentry;
 #[cfg(feature = "smtp")]
 pub mod smtp;
+#[cfg(any(feature = "smtp", feature = "sentry"))]
+mod spool;
 #[cfg(feature = "syslog")]
 pub mod syslog;
 #[cfg(feature = "tracing")]

@@ -108,7 +108,8 @@ fn payload_text(payload: &(dyn std::any::Any + Send)) -> &str {
 /// The panic as an error value: its `Display` is the message, the location and the backtrace,
 /// so every encoder that prints the `error` value (the Python encoder's error chain, log4rs's
 /// `{K(error)}`, JSON) shows the whole story. The JSON encoder downcasts to it, to put the
-/// message and the backtrace in fields of their own.
+/// message and the backtrace in fields of their own; the sentry appender, to send the message
+/// and the stack frames.
 pub(crate) struct PanicError {
     message: String,
     location: Option<String>,
@@ -221,6 +222,67 @@ fn short_backtrace(backtrace: &Backtrace) -> String {
     out
 }
 
+/// One frame of a panic's backtrace.
+#[cfg_attr(not(feature = "sentry"), allow(dead_code))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PanicFrame {
+    /// The demangled function, as the backtrace shows it (`app::jobs::run::{{closure}}`).
+    pub(crate) function: String,
+    pub(crate) file: Option<String>,
+    pub(crate) line: Option<u64>,
+    pub(crate) column: Option<u64>,
+}
+
+#[cfg_attr(not(feature = "sentry"), allow(dead_code))]
+impl PanicError {
+    /// The frames of the backtrace, the panicking code first (as [`short_backtrace`] left
+    /// them). Empty when the backtrace has no symbols.
+    pub(crate) fn frames(&self) -> Vec<PanicFrame> {
+        parse_frames(&self.backtrace)
+    }
+}
+
+/// Parses the backtrace text Rust prints (`  N: symbol` lines, each followed by indented
+/// `at file:line:column` lines) into frames, innermost first.
+fn parse_frames(backtrace: &str) -> Vec<PanicFrame> {
+    let mut frames: Vec<PanicFrame> = Vec::new();
+    for line in backtrace.lines() {
+        let trimmed = line.trim_start();
+        if let Some((n, symbol)) = trimmed.split_once(": ")
+            && !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_digit())
+        {
+            frames.push(PanicFrame {
+                function: symbol.trim().to_owned(),
+                file: None,
+                line: None,
+                column: None,
+            });
+        } else if let Some(at) = trimmed.strip_prefix("at ")
+            && let Some(frame) = frames.last_mut()
+            && frame.file.is_none()
+        {
+            // `file:line:column`; the file itself may hold colons (`C:\...`), so split from the
+            // right and keep only what parses as numbers.
+            let mut parts = at.rsplitn(3, ':');
+            let (column, line, file) = (parts.next(), parts.next(), parts.next());
+            match (
+                file,
+                line.and_then(|l| l.parse().ok()),
+                column.and_then(|c| c.parse().ok()),
+            ) {
+                (Some(file), Some(line), Some(column)) => {
+                    frame.file = Some(file.to_owned());
+                    frame.line = Some(line);
+                    frame.column = Some(column);
+                }
+                _ => frame.file = Some(at.to_owned()),
+            }
+        }
+    }
+    frames
+}
+
 impl fmt::Debug for PanicError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
@@ -228,3 +290,21 @@ impl fmt::Debug for PanicError {
 }
 
 impl std::error::Error for PanicError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_parsed_from_the_backtrace_text_innermost_first() {
+        let text = "   0: microblog::jobs::run::{{closure}}\n             at ./src/jobs.rs:42:9\n   1: std::rt::lang_start\n   2: C::weird\n             at C:\\src\\main.rs:7:1\n";
+        let frames = parse_frames(text);
+        assert_eq!(frames.len(), 3);
+        assert_eq!(frames[0].function, "microblog::jobs::run::{{closure}}");
+        assert_eq!(frames[0].file.as_deref(), Some("./src/jobs.rs"));
+        assert_eq!((frames[0].line, frames[0].column), (Some(42), Some(9)));
+        assert_eq!(frames[1].file, None);
+        assert_eq!(frames[2].file.as_deref(), Some("C:\\src\\main.rs"));
+        assert_eq!(frames[2].line, Some(7));
+    }
+}

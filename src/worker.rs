@@ -57,6 +57,21 @@ pub trait Sink: Send + 'static {
     fn flushed(&self) -> bool {
         true
     }
+
+    /// The worker is stopping (its [`Worker`] was dropped): deliver what is pending, giving up
+    /// at `deadline`, end the connection properly, and report (through [`crate::report`]), with
+    /// its count, whatever could not be delivered, or not confirmed delivered. Nothing is
+    /// handled after it. The default flushes.
+    fn close(&mut self, deadline: Instant) {
+        self.flush(deadline);
+    }
+
+    /// How many items the sink holds and has not delivered yet. If the worker does not finish
+    /// [`Sink::close`] in time, [`Worker`]'s drop reports these (plus what is still queued) as
+    /// possibly lost.
+    fn backlog(&self) -> u64 {
+        0
+    }
 }
 
 thread_local! {
@@ -92,6 +107,7 @@ impl Default for WorkerGroup {
 enum Message<T> {
     Item(T),
     Flush(Instant, SyncSender<bool>),
+    Close(Instant, SyncSender<()>),
 }
 
 /// A bounded queue served by one background thread running a [`Sink`].
@@ -103,7 +119,22 @@ pub struct Worker<T: Send + 'static> {
     thread_id: std::thread::ThreadId,
     group: WorkerGroup,
     shutdown_timeout: Duration,
+    /// Items in the queue (sent and not yet taken by the thread), and the sink's
+    /// [`Sink::backlog`] as of its last step: what is lost if the thread is abandoned.
+    held: Arc<Held>,
+    /// Who the worker works for, in reports (`appender "syslog"`).
+    label: String,
 }
+
+#[derive(Debug, Default)]
+struct Held {
+    queued: AtomicU64,
+    backlog: AtomicU64,
+}
+
+/// How long a dropped [`Worker`] waits for its thread beyond the shutdown timeout (the sink's
+/// own steps are bounded by the deadline; this covers the last write or read in progress).
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 impl<T: Send + 'static> std::fmt::Debug for Worker<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -148,11 +179,13 @@ impl<T: Send + 'static> Worker<T> {
     ) -> std::io::Result<Self> {
         let (sender, receiver) = mpsc::sync_channel(capacity.max(1));
         let dropped = Arc::new(AtomicU64::new(0));
+        let held = Arc::new(Held::default());
         let thread = std::thread::Builder::new().name(name.to_owned()).spawn({
             let dropped = dropped.clone();
+            let held = held.clone();
             move || {
                 WORKER_GROUP.with(|g| g.set(group.0));
-                run(sink, receiver, dropped)
+                run(sink, receiver, dropped, held)
             }
         })?;
         Ok(Worker {
@@ -163,7 +196,16 @@ impl<T: Send + 'static> Worker<T> {
             group,
             thread: Some(thread),
             shutdown_timeout,
+            held,
+            label: format!("worker \"{name}\""),
         })
+    }
+
+    /// Names who the worker works for in its reports (`appender "syslog"`; default: `worker
+    /// "<thread name>"`).
+    pub fn labelled(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
     }
 
     /// The group this worker's thread belongs to.
@@ -179,6 +221,8 @@ impl<T: Send + 'static> Worker<T> {
             return false;
         };
         let block = self.on_full == OnFull::Block && std::thread::current().id() != self.thread_id;
+        // Counted before it is queued, so the thread never takes it before it is counted.
+        self.held.queued.fetch_add(1, Ordering::Relaxed);
         let sent = if block {
             sender.send(Message::Item(item)).is_ok()
         } else {
@@ -188,6 +232,7 @@ impl<T: Send + 'static> Worker<T> {
             }
         };
         if !sent {
+            self.held.queued.fetch_sub(1, Ordering::Relaxed);
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
         sent
@@ -229,40 +274,93 @@ impl<T: Send + 'static> Worker<T> {
 }
 
 impl<T: Send + 'static> Drop for Worker<T> {
+    /// Stops the worker: it delivers what is queued and closes its sink ([`Sink::close`]) within
+    /// the shutdown timeout, and the thread is joined. If it does not finish in time (a peer that
+    /// hangs), it is left behind so the application can still exit, and what it held is reported
+    /// with its count.
     fn drop(&mut self) {
-        self.flush(self.shutdown_timeout);
-        // Closing the queue ends the thread once it is idle; it is not joined, so a peer that
-        // hangs past the shutdown timeout cannot hang the application's exit.
-        self.sender.take();
-        if let Some(thread) = self.thread.take()
-            && thread.is_finished()
-        {
+        let Some(sender) = self.sender.take() else {
+            return;
+        };
+        let deadline = Instant::now() + self.shutdown_timeout;
+        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+        let mut message = Message::Close(deadline, ack_tx);
+        let queued = loop {
+            match sender.try_send(message) {
+                Ok(()) => break true,
+                Err(TrySendError::Disconnected(_)) => break false,
+                Err(TrySendError::Full(m)) => {
+                    if Instant::now() >= deadline {
+                        break false;
+                    }
+                    message = m;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        };
+        drop(sender);
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        if std::thread::current().id() == thread.thread().id() {
+            return; // dropped by its own thread (a sink holding its worker): nothing to wait for
+        }
+        let closed = queued
+            && ack_rx
+                .recv_timeout((deadline + CLOSE_GRACE).saturating_duration_since(Instant::now()))
+                .is_ok();
+        if closed {
             let _ = thread.join();
+            return;
+        }
+        let held = self.held.queued.load(Ordering::Relaxed)
+            + self.held.backlog.load(Ordering::Relaxed)
+            + self.dropped.load(Ordering::Relaxed);
+        if held > 0 {
+            crate::report::report_error(&anyhow::anyhow!(
+                "{}: shutting down: the worker did not finish within {:?}; up to {held} records \
+                 it still held may not have been delivered",
+                self.label,
+                self.shutdown_timeout
+            ));
         }
     }
 }
 
-fn run<S: Sink>(mut sink: S, receiver: Receiver<Message<S::Item>>, dropped: Arc<AtomicU64>) {
+fn run<S: Sink>(
+    mut sink: S,
+    receiver: Receiver<Message<S::Item>>,
+    dropped: Arc<AtomicU64>,
+    held: Arc<Held>,
+) {
     let mut batch = Vec::new();
-    loop {
+    let close_at = loop {
         let first = match sink.next_wake() {
             Some(at) => match receiver.recv_timeout(at.saturating_duration_since(Instant::now())) {
                 Ok(m) => Some(m),
                 Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Disconnected) => break None,
             },
             None => match receiver.recv() {
                 Ok(m) => Some(m),
-                Err(_) => break,
+                Err(_) => break None,
             },
         };
         let mut flush_request = None;
+        let mut close_request = None;
         let mut next = first;
         while let Some(message) = next.take() {
             match message {
-                Message::Item(item) => batch.push(item),
+                Message::Item(item) => {
+                    held.queued.fetch_sub(1, Ordering::Relaxed);
+                    batch.push(item);
+                }
                 Message::Flush(deadline, ack) => {
                     flush_request = Some((deadline, ack));
+                    break;
+                }
+                Message::Close(deadline, ack) => {
+                    close_request = Some((deadline, ack));
                     break;
                 }
             }
@@ -279,18 +377,30 @@ fn run<S: Sink>(mut sink: S, receiver: Receiver<Message<S::Item>>, dropped: Arc<
             sink.handle(&mut batch);
             batch.clear();
         }
+        if let Some(close) = close_request {
+            break Some(close);
+        }
         if let Some((deadline, ack)) = flush_request {
             sink.flush(deadline);
             let _ = ack.try_send(sink.flushed());
         } else if sink.next_wake().is_some_and(|at| at <= Instant::now()) {
             sink.wake();
         }
-    }
+        held.backlog.store(sink.backlog(), Ordering::Relaxed);
+    };
     let lost = dropped.swap(0, Ordering::Relaxed);
     if lost > 0 {
         sink.dropped(lost);
     }
-    sink.flush(Instant::now() + Duration::from_secs(1));
+    match close_at {
+        Some((deadline, ack)) => {
+            sink.close(deadline);
+            let _ = ack.try_send(());
+        }
+        // The owner gave up waiting to even queue the close (it reported what was held): close
+        // without further waiting.
+        None => sink.close(Instant::now()),
+    }
 }
 
 #[cfg(test)]
@@ -384,5 +494,41 @@ mod tests {
         assert!(w.flush(Duration::from_secs(10)));
         assert_eq!(seen.lock().unwrap().len() as u64, sent);
         assert_eq!(dropped.load(Ordering::Relaxed), 100 - sent);
+    }
+
+    /// Records what it handled and when it was closed.
+    struct Closing(Arc<Mutex<Vec<String>>>);
+    impl Sink for Closing {
+        type Item = u32;
+        fn handle(&mut self, batch: &mut Vec<u32>) {
+            std::thread::sleep(Duration::from_millis(1));
+            let mut log = self.0.lock().unwrap();
+            log.extend(batch.drain(..).map(|i| i.to_string()));
+        }
+        fn dropped(&mut self, _count: u64) {}
+        fn flush(&mut self, _deadline: Instant) {}
+        fn close(&mut self, _deadline: Instant) {
+            self.0.lock().unwrap().push("closed".into());
+        }
+    }
+
+    #[test]
+    fn dropping_a_worker_handles_everything_queued_then_closes_the_sink_before_it_returns() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let w = Worker::spawn(
+            "t",
+            64,
+            OnFull::Block,
+            Duration::from_secs(5),
+            Closing(log.clone()),
+        )
+        .unwrap();
+        for i in 0..50 {
+            assert!(w.send(i));
+        }
+        drop(w);
+        let mut expected: Vec<String> = (0..50).map(|i| i.to_string()).collect();
+        expected.push("closed".into());
+        assert_eq!(*log.lock().unwrap(), expected);
     }
 }

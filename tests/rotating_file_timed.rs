@@ -451,3 +451,96 @@ fn yaml_refuses_retention_that_cannot_work_naming_the_field() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Where CPython 3.13 is wrong: a 30-minute DST shift
+
+/// Lord Howe Island moves its clocks by 30 minutes (2026-04-05 02:00 -> 01:30, 2026-10-04
+/// 02:00 -> 02:30). CPython 3.13's `midnight` there corrects by a whole hour, rotates at 23:30
+/// and then stalls; ours rotates once per local midnight, every record lands in the backup of
+/// its local day, and nothing stalls. Runs in a child process with `TZ` set (chrono's `Local`
+/// reads it once per process).
+#[test]
+fn midnight_across_a_30_minute_dst_shift_rotates_once_per_local_day_and_never_stalls() {
+    if std::env::var_os("TIMED_CHILD_DIR").is_some() {
+        return;
+    }
+    for (start, days) in [("2026-04-02", 6), ("2026-10-01", 6)] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "lord_howe_child",
+                "--include-ignored",
+                "--nocapture",
+            ])
+            .env("TZ", "Australia/Lord_Howe")
+            .env("TIMED_CHILD_DIR", dir.path())
+            .env("TIMED_CHILD_START", start)
+            .env("TIMED_CHILD_DAYS", days.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let f = files(dir.path());
+        let mut total = 0;
+        let mut local_days = std::collections::BTreeSet::new();
+        for (name, content) in &f {
+            let label = name.strip_prefix("app.log.").unwrap_or("today");
+            for line in content.lines() {
+                // "record <n> local <YYYY-MM-DD HH:MM>"
+                let local_day = line.split(' ').nth(3).unwrap();
+                if label != "today" {
+                    assert_eq!(local_day, label, "{line} in {name}");
+                }
+                local_days.insert(local_day.to_owned());
+                total += 1;
+            }
+        }
+        assert_eq!(total, days as usize * 48, "every record once");
+        // One backup per local day, the last day in app.log: no stall, no extra rotation.
+        assert_eq!(
+            f.len(),
+            local_days.len(),
+            "{:?}",
+            f.keys().collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+#[ignore = "run by midnight_across_a_30_minute_dst_shift_... with TZ set"]
+fn lord_howe_child() {
+    let Some(dir) = std::env::var_os("TIMED_CHILD_DIR") else {
+        return;
+    };
+    let start: chrono::NaiveDate = std::env::var("TIMED_CHILD_START").unwrap().parse().unwrap();
+    let days: i64 = std::env::var("TIMED_CHILD_DAYS").unwrap().parse().unwrap();
+    use chrono::TimeZone;
+    let first = chrono::Local
+        .from_local_datetime(&start.and_hms_opt(0, 10, 0).unwrap())
+        .single()
+        .unwrap()
+        .timestamp();
+    let clock = FakeClock::at(first);
+    let app = builder(&clock)
+        .when(When::Midnight)
+        .backup_count(0)
+        .build(Path::new(&dir).join("app.log"))
+        .unwrap();
+    // Every 30 minutes of real time, 48 a day.
+    for i in 0..days * 48 {
+        let t = first + i * 1800;
+        clock.set(t);
+        let local = chrono::Local.timestamp_opt(t, 0).unwrap();
+        info(
+            &app,
+            &format!("record {i} local {}", local.format("%Y-%m-%d %H:%M")),
+        );
+    }
+    app.flush();
+}

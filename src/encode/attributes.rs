@@ -198,7 +198,8 @@ pub(crate) fn base_name(path: &str) -> &str {
 /// or, when the record has none, the file name without its extension (Python's rule).
 pub(crate) fn module_name<'a>(module_path: Option<&'a str>, file: Option<&'a str>) -> &'a str {
     if let Some(m) = module_path {
-        return m.rsplit("::").next().unwrap_or(m);
+        // `rfind` of one byte is a memrchr; `rsplit("::")` costs ~400 instructions.
+        return m.rfind(':').map_or(m, |colon| &m[colon + 1..]);
     }
     match file {
         Some(f) => {

@@ -4,6 +4,7 @@
 //! In the default (unbuffered) mode, records of threads logging at once share `write` calls
 //! (group commit, `super::group`); in buffered mode each record is a batch of one.
 
+use log4rs::encode::writer::simple::SimpleWriter;
 use std::cell::RefCell;
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -117,25 +118,6 @@ const SCRATCH_KEEP: usize = 64 * 1024;
 thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
 }
-
-/// `log4rs::encode::Write` over a byte vector.
-struct VecWriter<'a>(&'a mut Vec<u8>);
-
-impl io::Write for VecWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.0.extend_from_slice(buf);
-        Ok(())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl log4rs::encode::Write for VecWriter<'_> {}
 
 impl RotatingFileAppender {
     /// Starts a builder; see [`RotatingFileAppenderBuilder`].
@@ -368,7 +350,8 @@ impl Shared {
     }
 
     fn append_encoded(&self, record: &Record, bytes: &mut Vec<u8>) -> anyhow::Result<()> {
-        self.encoder.encode(&mut VecWriter(bytes), record)?;
+        self.encoder
+            .encode(&mut SimpleWriter(&mut *bytes), record)?;
         self.commit(bytes, record.level() <= Level::Error)
     }
 
@@ -560,7 +543,7 @@ impl Shared {
         let until = chrono::Local::now().format("%Y-%m-%d %H:%M:%S");
         let mut line = Vec::new();
         let encoded = self.encoder.encode(
-            &mut VecWriter(&mut line),
+            &mut SimpleWriter(&mut line),
             &Record::builder()
                 .level(Level::Error)
                 .target("log4rs_appenders::file")

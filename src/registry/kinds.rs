@@ -9,6 +9,7 @@ pub(crate) const APPENDERS: &[AppenderEntry] = &[
     appender_kind!(crate::file::RotatingFileKind),
     appender_kind!("smtp", feature = "smtp", crate::smtp::SmtpKind),
     appender_kind!("syslog", feature = "syslog", crate::syslog::SyslogKind),
+    appender_kind!("sentry", feature = "sentry", crate::sentry::SentryKind),
     appender_kind!(
         "windows_event_log",
         feature = "eventlog",

@@ -301,18 +301,71 @@ pub(crate) fn kind_unavailable(kind: &str) -> Option<String> {
     if entry.fns.is_some() {
         return None;
     }
-    let feature = entry.feature.unwrap_or_default();
-    Some(format!(
-        "appender kind {kind:?} needs log4rs-appenders' cargo feature `{feature}`, which this build does not enable"
-    ))
+    Some(unavailable_message(entry))
 }
 
-/// Every appender kind in the list: (YAML kind, cargo feature, compiled in?). For tests and
-/// tools that enumerate the registry.
+/// What the strict loader says of a kind whose cargo feature this build lacks.
+fn unavailable_message(entry: &AppenderEntry) -> String {
+    let kind = entry.kind;
+    let feature = entry.feature.unwrap_or_default();
+    format!(
+        "appender kind {kind:?} needs log4rs-appenders' cargo feature `{feature}`, which this build does not enable"
+    )
+}
+
+/// Whether a kind is written as an appender's `kind:` or an encoder's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KindRole {
+    /// `appenders: { name: { kind: .. } }`.
+    Appender,
+    /// `encoder: { kind: .. }` inside an appender.
+    Encoder,
+}
+
+/// One kind of the registry (`src/registry/kinds.rs`), as [`kinds`] lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KindInfo {
+    /// The YAML `kind:` value.
+    pub kind: &'static str,
+    /// The cargo feature that compiles it in (`None`: always there).
+    pub feature: Option<&'static str>,
+    /// Whether this build has it (its feature is enabled).
+    pub compiled_in: bool,
+    /// Appender or encoder.
+    pub role: KindRole,
+}
+
+/// Every kind this crate adds, compiled in or not, in the order of the list: appenders, then
+/// encoders. For tests and tools that enumerate the registry (log4rs's own kinds are not
+/// listed).
+///
+/// ```
+/// use log4rs_appenders::registry::{KindRole, kinds};
+/// let smtp = kinds().find(|k| k.kind == "smtp").unwrap();
+/// assert_eq!((smtp.feature, smtp.role), (Some("smtp"), KindRole::Appender));
+/// ```
+pub fn kinds() -> impl Iterator<Item = KindInfo> {
+    let appenders = kinds::APPENDERS.iter().map(|e| KindInfo {
+        kind: e.kind,
+        feature: e.feature,
+        compiled_in: e.fns.is_some(),
+        role: KindRole::Appender,
+    });
+    let encoders = kinds::ENCODERS.iter().map(|e| KindInfo {
+        kind: e.kind,
+        feature: None,
+        compiled_in: true,
+        role: KindRole::Encoder,
+    });
+    appenders.chain(encoders)
+}
+
+/// Every appender kind in the list: (YAML kind, cargo feature, compiled in?). [`kinds`] lists
+/// encoders too.
 pub fn our_appender_kinds() -> impl Iterator<Item = (&'static str, Option<&'static str>, bool)> {
-    kinds::APPENDERS
-        .iter()
-        .map(|e| (e.kind, e.feature, e.fns.is_some()))
+    kinds()
+        .filter(|k| k.role == KindRole::Appender)
+        .map(|k| (k.kind, k.feature, k.compiled_in))
 }
 
 #[cfg(test)]
@@ -325,6 +378,34 @@ mod tests {
             if let Some(fns) = entry.fns {
                 assert_eq!(fns.kind, entry.kind);
                 assert_eq!(fns.feature, entry.feature, "{}", entry.kind);
+            }
+        }
+    }
+
+    /// The loader's answer to a kind whose feature is off, checked for every feature-gated entry
+    /// whether or not this build has it (a build has each feature on or off, never both).
+    #[test]
+    fn a_kind_whose_feature_is_off_is_refused_naming_the_feature() {
+        for entry in kinds::APPENDERS {
+            let Some(feature) = entry.feature else {
+                continue;
+            };
+            let message = unavailable_message(entry);
+            assert!(
+                message.contains(&format!("`{feature}`")) && message.contains(entry.kind),
+                "{message}"
+            );
+            let off = AppenderEntry {
+                fns: None,
+                ..*entry
+            };
+            assert_eq!(unavailable_message(&off), message);
+            match kind_unavailable(entry.kind) {
+                None => assert!(entry.fns.is_some(), "{}", entry.kind),
+                Some(m) => {
+                    assert!(entry.fns.is_none(), "{}", entry.kind);
+                    assert_eq!(m, message);
+                }
             }
         }
     }

@@ -12,15 +12,14 @@
 //! refused (at build time and again before every write), never followed.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use lettre::Address;
 use lettre::address::Envelope;
 
 use super::message::OutgoingMail;
+use crate::spool::{check_dir, read_regular_file, spooled_files, unique_name, write_atomically};
 
 const MAGIC: &str = "log4rs-appenders spool v1";
 
@@ -29,8 +28,6 @@ const MAGIC: &str = "log4rs-appenders spool v1";
 pub(crate) struct Spool {
     dir: PathBuf,
 }
-
-static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 impl Spool {
     /// A spool in `dir`, refused when `dir` exists but is not a private directory (see
@@ -46,21 +43,6 @@ impl Spool {
 
     /// Writes `mail` atomically and returns the file's path.
     pub(crate) fn store(&self, mail: &OutgoingMail) -> anyhow::Result<PathBuf> {
-        // Checked again here: the directory may have been replaced since the appender started.
-        check_dir(&self.dir)?;
-        create_private_dir(&self.dir)
-            .map_err(|e| anyhow::anyhow!("cannot create spool_dir {}: {e}", self.dir.display()))?;
-        let millis = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
-        let name = format!(
-            "{millis:015}-{}-{:06}.mail",
-            std::process::id(),
-            SEQUENCE.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = self.dir.join(&name);
-        let tmp = self.dir.join(format!(".{name}.tmp"));
         let mut content = Vec::with_capacity(mail.bytes.len() + 256);
         content.extend_from_slice(MAGIC.as_bytes());
         content.extend_from_slice(b"\n");
@@ -73,20 +55,7 @@ impl Spool {
         let to: Vec<String> = mail.envelope.to().iter().map(|a| a.to_string()).collect();
         content.extend_from_slice(format!("to: {}\n\n", to.join(", ")).as_bytes());
         content.extend_from_slice(&mail.bytes);
-        let write = || -> std::io::Result<()> {
-            let mut f = create_private_file(&tmp)?;
-            f.write_all(&content)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            // Make the rename itself durable.
-            fs::File::open(&self.dir)
-                .and_then(|d| d.sync_all())
-                .or(Ok(()))
-        };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            anyhow::anyhow!("cannot write spool file {}: {e}", path.display())
-        })?;
+        let path = write_atomically(&self.dir, &unique_name("mail"), &content)?;
         Ok(path)
     }
 
@@ -95,22 +64,13 @@ impl Spool {
     pub(crate) fn load(&self) -> (Vec<OutgoingMail>, Vec<anyhow::Error>) {
         let mut mails = Vec::new();
         let mut errors = Vec::new();
-        let entries = match fs::read_dir(&self.dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (mails, errors),
+        let paths = match spooled_files(&self.dir, "mail") {
+            Ok(paths) => paths,
             Err(e) => {
-                errors.push(anyhow::anyhow!(
-                    "cannot read spool_dir {}: {e}",
-                    self.dir.display()
-                ));
+                errors.push(e);
                 return (mails, errors);
             }
         };
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "mail"))
-            .collect();
-        paths.sort();
         for path in paths {
             match read_spool_file(&path) {
                 Ok(mut mail) => {
@@ -137,64 +97,9 @@ impl Spool {
     }
 }
 
-/// Refuses a spool directory that exists but is a symbolic link, not a directory, or (on unix)
-/// writable by group or others, who could then plant, read or replace mails. A missing one is
-/// fine: it is created private.
-fn check_dir(dir: &Path) -> anyhow::Result<()> {
-    let shown = dir.display();
-    let meta = match fs::symlink_metadata(dir) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => anyhow::bail!("field \"spool_dir\": cannot read {shown}: {e}"),
-    };
-    if meta.file_type().is_symlink() {
-        anyhow::bail!(
-            "field \"spool_dir\": {shown} is a symbolic link, which the spool never follows \
-             (someone else could point it elsewhere); give the real directory instead"
-        );
-    }
-    if !meta.is_dir() {
-        anyhow::bail!("field \"spool_dir\": {shown} exists and is not a directory");
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = meta.permissions().mode() & 0o7777;
-        if mode & 0o022 != 0 {
-            anyhow::bail!(
-                "field \"spool_dir\": {shown} is writable by other users (mode {mode:04o}), who \
-                 could plant or replace spooled mails; run `chmod 700 {shown}` or use a \
-                 directory of your own"
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Creates `dir` and any missing parents, each `0700` on unix.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-/// Creates a new file `0600` on unix; fails if anything (a symbolic link included) is there.
-fn create_private_file(path: &Path) -> std::io::Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
-}
-
 /// Reads a spool file, refusing anything that is not a regular file (a planted link).
 fn read_spool_file(path: &Path) -> anyhow::Result<OutgoingMail> {
-    if !fs::symlink_metadata(path)?.is_file() {
-        anyhow::bail!("not a regular file (a symbolic link or other); left in place");
-    }
-    let content = fs::read(path)?;
+    let content = read_regular_file(path)?;
     let split = content
         .windows(2)
         .position(|w| w == b"\n\n")

@@ -162,7 +162,7 @@ fn stream_transport(s: &CheckedSyslogAppender) -> std::io::Result<StreamTranspor
         buffer_capacity: s.buffer_size,
         on_full: s.on_full,
         connect_timeout: s.connect_timeout,
-        shutdown_timeout: FLUSH_TIMEOUT,
+        shutdown_timeout: s.shutdown_timeout,
         formatter: s.formatter.clone(),
     })
 }

@@ -52,6 +52,7 @@ pub struct SyslogAppenderBuilder {
     pub(crate) client_key: Option<PathBuf>,
     pub(crate) danger_accept_invalid_certs: bool,
     pub(crate) connect_timeout: Duration,
+    pub(crate) shutdown_timeout: Duration,
     pub(crate) encoder: Option<Box<dyn Encode>>,
 }
 
@@ -60,6 +61,8 @@ pub struct SyslogAppenderBuilder {
 pub const DEFAULT_UDP_MAX_MESSAGE_SIZE: usize = 2048;
 /// Default `max_message_size` elsewhere: rsyslog's default `maxMessageSize` (8 KiB).
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 8192;
+/// Default `shutdown_timeout`: how long dropping a TCP/TLS/unix-stream appender may take.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default `buffer_size`: records kept while a stream server is unreachable.
 pub const DEFAULT_BUFFER_SIZE: usize = 10_000;
 
@@ -83,6 +86,7 @@ impl Default for SyslogAppenderBuilder {
             client_key: None,
             danger_accept_invalid_certs: false,
             connect_timeout: Duration::from_secs(5),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             encoder: None,
         }
     }
@@ -198,6 +202,15 @@ impl SyslogAppenderBuilder {
     /// How long a connection attempt or a stalled write may take (default 5 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// TCP, TLS and unix stream sockets: how long dropping the appender (or the
+    /// [`LogHandle`](crate::LogHandle)) may take to send what is queued and end the connection
+    /// so that the server confirms it read everything (TLS: close_notify). Whatever could not
+    /// be sent, or not confirmed, is reported with its count. Default 5 s.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
         self
     }
 
@@ -325,6 +338,7 @@ impl SyslogAppenderBuilder {
             buffer_size: self.buffer_size.max(1),
             on_full: self.on_full,
             connect_timeout: self.connect_timeout,
+            shutdown_timeout: self.shutdown_timeout,
             tls,
         })
     }
@@ -341,6 +355,7 @@ pub struct CheckedSyslogAppender {
     pub(crate) buffer_size: usize,
     pub(crate) on_full: OnFull,
     pub(crate) connect_timeout: Duration,
+    pub(crate) shutdown_timeout: Duration,
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
 }
 

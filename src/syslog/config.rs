@@ -39,6 +39,7 @@ pub struct SyslogConfig {
     #[serde(default)]
     pub(crate) danger_accept_invalid_certs: bool,
     pub(crate) connect_timeout: Option<HumanDuration>,
+    pub(crate) shutdown_timeout: Option<HumanDuration>,
     pub(crate) encoder: Option<EncoderConfig>,
 }
 
@@ -80,6 +81,9 @@ impl SyslogConfig {
         }
         if let Some(t) = self.connect_timeout {
             b.connect_timeout = t.0;
+        }
+        if let Some(t) = self.shutdown_timeout {
+            b.shutdown_timeout = t.0;
         }
         if let Some(e) = self.encoder {
             b.encoder = Some(crate::encode::build_encoder(e, deserializers)?);

@@ -2,6 +2,7 @@
 //! cache, header-field sanitizing and the MSG part (encoder output with control characters
 //! escaped, so one record is always exactly one syslog line).
 
+use log4rs::encode::writer::simple::SimpleWriter;
 use std::fmt::Write as _;
 use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -156,7 +157,9 @@ impl Formatter {
                     let _ = io::Write::write_fmt(buf, *record.args());
                 }
             },
-            MessageEncoder::Custom(encoder) => encoder.encode(&mut VecWriter(buf), record)?,
+            MessageEncoder::Custom(encoder) => {
+                encoder.encode(&mut SimpleWriter(&mut *buf), record)?
+            }
         }
         finish_msg(buf, spare, msg_start, self.format == SyslogFormat::Rfc5424);
         Ok(())
@@ -271,21 +274,6 @@ pub(crate) fn validate_header_field(field: &str, value: &str, max: usize) -> any
     }
     Ok(())
 }
-
-/// Lets log4rs encoders write into a `Vec<u8>`.
-struct VecWriter<'a>(&'a mut Vec<u8>);
-
-impl io::Write for VecWriter<'_> {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.0.extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl log4rs::encode::Write for VecWriter<'_> {}
 
 /// Writes `n` in decimal without going through `fmt`.
 pub(crate) fn push_decimal(buf: &mut Vec<u8>, mut n: u64) {

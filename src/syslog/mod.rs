@@ -43,6 +43,17 @@
 //! queued together go out in one write. When the server goes away the worker reconnects with
 //! backoff (0.1 s doubling to 10 s) and keeps up to `buffer_size` records; beyond that they are
 //! counted, and the count is reported to stderr and as a syslog record once the server is back.
+//!
+//! # Shutdown
+//! Dropping the appender (dropping the [`LogHandle`](crate::LogHandle) drops every appender)
+//! stops a stream worker within `shutdown_timeout` (default 5 s): it sends what is queued, then
+//! ends the connection so that the server confirms it read everything: TLS sends close_notify
+//! (RFC 5425 section 4.4), writing is shut down, and the worker reads until the server closes
+//! its end (a TLS server's unread session tickets would otherwise make the kernel reset the
+//! connection, and a reset discards what the server has not read yet). Then the thread is
+//! joined. Whatever could not be sent, or was written but not confirmed, is reported once,
+//! with its count (`shutting down (within 5s): 200 records were not sent to tcp://...`).
+//! The process exiting without dropping the handle does none of this.
 
 mod appender;
 mod builder;

@@ -78,8 +78,12 @@ enum Command {
 }
 
 fn parse_level(s: &str) -> Result<log::Level, String> {
-    log4rs_appenders::fields::parse_level(s)
-        .ok_or_else(|| format!("unknown level {s:?}; use one of error, warn, info, debug, trace"))
+    log4rs_appenders::fields::parse_level(s).ok_or_else(|| {
+        format!(
+            "unknown level {s:?}; use one of {}",
+            log4rs_appenders::fields::LEVEL_NAMES
+        )
+    })
 }
 
 fn main() -> ExitCode {

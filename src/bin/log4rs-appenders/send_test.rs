@@ -187,6 +187,10 @@ fn meaning(kind: &str, info: Option<&AppenderInfo>) -> String {
              server's log"
         ),
         "windows_event_log" => format!("ReportEventW accepted it ({dest}); see Event Viewer"),
+        "sentry" => format!(
+            "the Sentry server ({dest}) answered 200 for the event: it is in the project's \
+             issues (a record below the appender's level only becomes a breadcrumb: use --level error)"
+        ),
         _ => "append and flush reported no error".to_owned(),
     }
 }

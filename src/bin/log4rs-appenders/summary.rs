@@ -35,6 +35,7 @@ pub fn appenders(path: &Path) -> Vec<AppenderInfo> {
                     None => h,
                 }),
                 "syslog" => field("address"),
+                "sentry" => sentry_destination(&field),
                 "windows_event_log" => field("source").map(|s| format!("source {s}")),
                 "console" => Some(field("target").unwrap_or_else(|| "stdout".into())),
                 _ => field("path"),
@@ -46,6 +47,24 @@ pub fn appenders(path: &Path) -> Vec<AppenderInfo> {
             }
         })
         .collect()
+}
+
+/// Where a sentry appender sends, without the DSN's key (a secret: never printed).
+fn sentry_destination(field: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    if let Some(var) = field("dsn_env") {
+        return Some(format!("the DSN in ${var}"));
+    }
+    if let Some(file) = field("dsn_file") {
+        return Some(format!("the DSN in {file}"));
+    }
+    let dsn = field("dsn")?;
+    let Some((scheme, rest)) = dsn.split_once("://") else {
+        return Some("the DSN given".to_owned());
+    };
+    match rest.rsplit_once('@') {
+        Some((_key, place)) => Some(format!("{scheme}://{place}")),
+        None => Some("the DSN given".to_owned()),
+    }
 }
 
 fn scalar_text(v: &serde_yaml::Value) -> Option<String> {

@@ -2,8 +2,9 @@
 //! (valid JSON, but line breaks to JavaScript and to some line splitters), and, with `ensure_ascii`, everything outside ASCII as `\uXXXX` (as Python's
 //! `json.dumps` does by default).
 //!
-//! Runs of bytes that need nothing are found eight bytes at a time and copied at once; only the
-//! bytes that need an escape are looked at one by one.
+//! Runs of bytes that need nothing are found eight bytes at a time (a short string or the tail
+//! as one padded word) and copied at once; only the bytes that need an escape are looked at one
+//! by one.
 
 use std::fmt;
 use std::io;
@@ -11,59 +12,66 @@ use std::io;
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
-/// True when one of the 8 bytes of `w` is zero (exact for "any", the classic SWAR test).
+/// The high bit of each of the 8 bytes of `w` that needs a look: a control character, `"`,
+/// `\`, and 0xE2 (the first byte of U+2028 / U+2029) or, with `ASCII`, any byte >= 0x80.
+/// Exact for the lowest flagged byte (the classic "has zero byte" test: a borrow only runs
+/// upwards, so a false flag can only sit above a true one), which is all the scan needs.
 #[inline(always)]
-fn has_zero(w: u64) -> bool {
-    (w.wrapping_sub(LO) & !w & HI) != 0
+fn look_mask<const ASCII: bool>(w: u64) -> u64 {
+    let zero = |x: u64| x.wrapping_sub(LO) & !x;
+    let control = w.wrapping_sub(LO * 0x20) & !w;
+    let quote = zero(w ^ (LO * u64::from(b'"')));
+    let backslash = zero(w ^ (LO * u64::from(b'\\')));
+    let high = if ASCII { w } else { zero(w ^ (LO * 0xE2)) };
+    (control | quote | backslash | high) & HI
 }
 
-/// True when one of the 8 bytes of `w` may need an escape: a control character, `"`, `\`, and
-/// 0xE2 (the first byte of U+2028 / U+2029) or, with `ascii`, any byte >= 0x80.
+/// The index of the first byte at or after `i` that needs a look, or `bytes.len()`: eight
+/// bytes at a time, the tail (or a short string) as one padded word.
 #[inline(always)]
-fn word_needs_look(w: u64, ascii: bool) -> bool {
-    // Any byte < 0x20 (exact: 0x20 <= 0x80).
-    let control = (w.wrapping_sub(LO * 0x20) & !w & HI) != 0;
-    let quote = has_zero(w ^ (LO * u64::from(b'"')));
-    let backslash = has_zero(w ^ (LO * u64::from(b'\\')));
-    let high = if ascii {
-        w & HI != 0
+fn next_look<const ASCII: bool>(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(word) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let mask = look_mask::<ASCII>(u64::from_le_bytes(*word));
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    let tail = bytes.get(i..).unwrap_or_default();
+    // Padded with `a`, which never needs a look.
+    let mut w = LO * u64::from(b'a');
+    for (lane, &b) in tail.iter().enumerate() {
+        let shift = 8 * lane as u32;
+        w = (w & !(0xFF << shift)) | (u64::from(b) << shift);
+    }
+    let mask = look_mask::<ASCII>(w);
+    if mask != 0 {
+        i + (mask.trailing_zeros() / 8) as usize
     } else {
-        has_zero(w ^ (LO * 0xE2))
-    };
-    control | quote | backslash | high
-}
-
-/// True when byte `b` needs a look.
-#[inline(always)]
-fn byte_needs_look(b: u8, ascii: bool) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\' || if ascii { b >= 0x80 } else { b == 0xE2 }
+        bytes.len()
+    }
 }
 
 /// Appends `s` as the contents of a JSON string (without the quotes).
 #[inline]
 pub(crate) fn write_str_contents(out: &mut Vec<u8>, s: &str, ascii: bool) {
+    if ascii {
+        write_contents::<true>(out, s);
+    } else {
+        write_contents::<false>(out, s);
+    }
+}
+
+#[inline(always)]
+fn write_contents<const ASCII: bool>(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    let mut i = 0;
-    loop {
-        // Whole words with nothing to escape.
-        while let Some(word) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
-            if word_needs_look(u64::from_le_bytes(*word), ascii) {
-                break;
-            }
-            i += 8;
-        }
-        // Up to the next byte that needs a look (within the next 8, or the tail).
-        while let Some(&b) = bytes.get(i) {
-            if byte_needs_look(b, ascii) {
-                break;
-            }
-            i += 1;
-        }
-        let Some(&b) = bytes.get(i) else { break };
+    let mut i = next_look::<ASCII>(bytes, 0);
+    while let Some(&b) = bytes.get(i) {
         out.extend_from_slice(&bytes[start..i]);
-        i += escape_at(out, s, i, b, ascii);
+        i += escape_at(out, s, i, b, ASCII);
         start = i;
+        i = next_look::<ASCII>(bytes, i);
     }
     out.extend_from_slice(&bytes[start..]);
 }

@@ -52,7 +52,12 @@ impl Timestamp {
         out.push(b'"');
         out.extend_from_slice(&text);
         out.push(b'.');
-        let fraction = self.nanos.min(999_999_999) / 10u32.pow(9 - digits.min(9));
+        let divisor = match digits {
+            3 => 1_000_000,
+            6 => 1_000,
+            _ => 1,
+        };
+        let fraction = self.nanos.min(999_999_999) / divisor;
         write_digits(out, fraction, digits);
         out.extend_from_slice(b"Z\"");
     }

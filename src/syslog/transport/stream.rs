@@ -97,6 +97,8 @@ fn tcp_connect(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream
         match TcpStream::connect_timeout(&addr, timeout) {
             Ok(s) => {
                 s.set_write_timeout(Some(timeout))?;
+                // Bounds the TLS handshake (plain TCP only peeks, without waiting).
+                s.set_read_timeout(Some(timeout))?;
                 s.set_nodelay(true)?;
                 return Ok(s);
             }
@@ -134,6 +136,83 @@ impl Connection {
             Connection::Tls(s) => s.write_all(data).and_then(|()| s.flush()),
         }
     }
+
+    fn set_write_timeout(&self, timeout: Duration) -> io::Result<()> {
+        let timeout = Some(timeout.max(Duration::from_millis(1)));
+        match self {
+            Connection::Tcp(s) => s.set_write_timeout(timeout),
+            #[cfg(unix)]
+            Connection::Unix(s) => s.set_write_timeout(timeout),
+            Connection::Tls(s) => s.sock.set_write_timeout(timeout),
+        }
+    }
+
+    /// Ends the connection so that the server can confirm it read everything: TLS sends
+    /// close_notify (RFC 5425 section 4.4), then writing is shut down and the server's answers
+    /// are read (and dropped: TLS session tickets, its own close_notify) until it closes its
+    /// end, at most until `deadline`. Ok when it did: everything written was read. (Closing
+    /// with unread bytes, such as session tickets, would make the kernel reset the connection,
+    /// and a reset discards what the server has not read yet.)
+    fn close(self, deadline: Instant) -> io::Result<()> {
+        match self {
+            Connection::Tcp(mut s) => {
+                s.set_write_timeout(Some(remaining(deadline)))?;
+                s.shutdown(std::net::Shutdown::Write)?;
+                read_until_closed(&mut s, deadline, |s, t| s.set_read_timeout(t))
+            }
+            #[cfg(unix)]
+            Connection::Unix(mut s) => {
+                s.set_write_timeout(Some(remaining(deadline)))?;
+                s.shutdown(std::net::Shutdown::Write)?;
+                read_until_closed(&mut s, deadline, |s, t| s.set_read_timeout(t))
+            }
+            Connection::Tls(s) => tls::close(*s, deadline),
+        }
+    }
+}
+
+/// Time left until `deadline`, at least 1 ms (a zero socket timeout is an error).
+pub(crate) fn remaining(deadline: Instant) -> Duration {
+    deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(1))
+}
+
+/// The error of a server that did not close its end in time.
+pub(crate) fn not_closed_in_time() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the server did not confirm the end of the connection in time",
+    )
+}
+
+/// Reads (and drops) until the peer closes its end, at most until `deadline`.
+fn read_until_closed<S: io::Read>(
+    s: &mut S,
+    deadline: Instant,
+    set_read_timeout: impl Fn(&S, Option<Duration>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut buf = [0u8; 4096];
+    loop {
+        if Instant::now() >= deadline {
+            return Err(not_closed_in_time());
+        }
+        set_read_timeout(s, Some(remaining(deadline)))?;
+        match s.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(not_closed_in_time());
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The queueing side, owned by the appender.
@@ -154,6 +233,7 @@ pub(crate) struct StreamConfig {
     pub(crate) buffer_capacity: usize,
     pub(crate) on_full: OnFull,
     pub(crate) connect_timeout: Duration,
+    /// How long dropping the appender may take to deliver what is queued and close.
     pub(crate) shutdown_timeout: Duration,
     pub(crate) formatter: Arc<Formatter>,
 }
@@ -179,6 +259,11 @@ impl StreamTransport {
             write_buf: Vec::new(),
             recent: VecDeque::new(),
             possibly_lost: 0,
+            notice_pending: None,
+            written_on_connection: 0,
+            last_error: None,
+            shutdown_timeout: c.shutdown_timeout,
+            write_timeout_shortened: false,
         };
         let worker = Worker::spawn(
             &format!("syslog-{}", c.name),
@@ -186,7 +271,8 @@ impl StreamTransport {
             c.on_full,
             c.shutdown_timeout,
             sink,
-        )?;
+        )?
+        .labelled(format!("appender \"{}\"", c.name));
         Ok(StreamTransport {
             worker: Arc::new(worker),
             framing: c.framing,
@@ -250,6 +336,17 @@ struct StreamSink {
     recent: VecDeque<(Instant, u64)>,
     /// Records written shortly before a connection was found closed, not yet reported.
     possibly_lost: u64,
+    /// The lost-records notice at the front of `pending`, not yet written: the `lost` and
+    /// `possibly_lost` counts it carries.
+    notice_pending: Option<(u64, u64)>,
+    /// Records written on the current connection (none of them confirmed read until the
+    /// server confirms the end of the connection).
+    written_on_connection: u64,
+    /// What failed last (connecting or writing), for the shutdown report.
+    last_error: Option<String>,
+    shutdown_timeout: Duration,
+    /// A flush shortened the connection's write timeout to its deadline.
+    write_timeout_shortened: bool,
 }
 
 /// Plain TCP syslog has no acknowledgements: records the server's kernel accepted but the daemon
@@ -273,6 +370,7 @@ impl StreamSink {
     }
 
     fn fail(&mut self, what: &str, e: &io::Error) {
+        self.last_error = Some(format!("{what} it: {e}"));
         if self.streak.failed() {
             report_error(&anyhow::anyhow!(
                 "appender \"{}\": {what} {}: {e} (records are kept, up to {}, while it retries)",
@@ -302,10 +400,16 @@ impl StreamSink {
                         _ => return,
                     }
                 }
-                match self.connector.connect(self.connect_timeout) {
+                let timeout = match deadline {
+                    Some(d) => self.connect_timeout.min(remaining(d)),
+                    None => self.connect_timeout,
+                };
+                match self.connector.connect(timeout) {
                     Ok(c) => {
                         self.conn = Some(c);
                         self.retry_at = None;
+                        self.written_on_connection = 0;
+                        self.write_timeout_shortened = false;
                     }
                     Err(e) => {
                         self.fail("cannot connect to", &e);
@@ -338,9 +442,21 @@ impl StreamSink {
             let Some(conn) = self.conn.as_mut() else {
                 continue;
             };
+            // With a deadline (flush, shutdown) a stalled write gives up at the deadline.
+            let timeout = match deadline {
+                Some(d) => Some(self.connect_timeout.min(remaining(d))),
+                None if self.write_timeout_shortened => Some(self.connect_timeout),
+                None => None,
+            };
+            if let Some(t) = timeout {
+                let _ = conn.set_write_timeout(t);
+                self.write_timeout_shortened = deadline.is_some();
+            }
             match conn.write_all(&self.write_buf) {
                 Ok(()) => {
                     self.pending.drain(..count);
+                    self.notice_pending = None;
+                    self.written_on_connection += count as u64;
                     self.backoff = MIN_BACKOFF;
                     let now = Instant::now();
                     while self
@@ -398,6 +514,68 @@ impl StreamSink {
         );
         self.pending
             .push_front(frame(self.framing, &self.scratch.buf));
+        self.notice_pending = Some((self.lost, self.possibly_lost));
+        self.lost = 0;
+        self.possibly_lost = 0;
+    }
+
+    /// The shutdown: deliver within `deadline`, end the connection so that the server confirms
+    /// it read everything, and report what was not sent or not confirmed, with counts.
+    fn shut_down(&mut self, deadline: Instant) {
+        self.deliver(Some(deadline));
+        let mut unsent = self.pending.len() as u64;
+        let (mut lost, mut possibly_lost) = (self.lost, self.possibly_lost);
+        if let Some((l, p)) = self.notice_pending.take() {
+            unsent -= 1; // the notice itself is not a record
+            lost += l;
+            possibly_lost += p;
+        }
+        let mut unconfirmed = None;
+        if let Some(conn) = self.conn.take()
+            && let Err(e) = conn.close(deadline)
+        {
+            unconfirmed = Some((self.written_on_connection, e));
+        }
+        let mut parts = Vec::new();
+        if unsent > 0 {
+            let why = match &self.last_error {
+                Some(e) => format!(" ({e})"),
+                None => String::new(),
+            };
+            parts.push(format!(
+                "{unsent} records were not sent to {}{why}",
+                self.describe
+            ));
+        }
+        if lost > 0 {
+            parts.push(format!(
+                "{lost} records were lost earlier (the buffer of {} records was full)",
+                self.capacity
+            ));
+        }
+        if possibly_lost > 0 {
+            parts.push(format!(
+                "up to {possibly_lost} records written before an earlier connection closed may \
+                 not have been received"
+            ));
+        }
+        if let Some((n, e)) = unconfirmed
+            && n > 0
+        {
+            parts.push(format!(
+                "up to {n} records written to {} may not have been received: {e}",
+                self.describe
+            ));
+        }
+        if !parts.is_empty() {
+            report_error(&anyhow::anyhow!(
+                "appender \"{}\": shutting down (within {:?}): {}",
+                self.name,
+                self.shutdown_timeout,
+                parts.join("; ")
+            ));
+        }
+        self.pending.clear();
         self.lost = 0;
         self.possibly_lost = 0;
     }
@@ -435,5 +613,13 @@ impl Sink for StreamSink {
 
     fn flush(&mut self, deadline: Instant) {
         self.deliver(Some(deadline));
+    }
+
+    fn close(&mut self, deadline: Instant) {
+        self.shut_down(deadline);
+    }
+
+    fn backlog(&self) -> u64 {
+        self.pending.len() as u64 + self.lost
     }
 }

@@ -8,6 +8,7 @@ use std::io::{self, Read};
 use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -202,4 +203,48 @@ pub(crate) fn peer_closed(stream: &mut TlsStream) -> bool {
         }
     };
     closed || stream.sock.set_nonblocking(false).is_err()
+}
+
+/// Ends a TLS session properly: close_notify (RFC 5425 section 4.4: MUST), shut down writing,
+/// then read (and drop: session tickets, the server's own close_notify) until the server closes,
+/// at most until `deadline`. Ok when it did, so it read everything written before.
+pub(crate) fn close(mut stream: TlsStream, deadline: Instant) -> io::Result<()> {
+    use super::stream::{not_closed_in_time, remaining};
+    stream.conn.send_close_notify();
+    stream.sock.set_write_timeout(Some(remaining(deadline)))?;
+    while stream.conn.wants_write() {
+        stream.conn.write_tls(&mut stream.sock)?;
+    }
+    stream.sock.shutdown(std::net::Shutdown::Write)?;
+    let mut plaintext = [0u8; 4096];
+    loop {
+        if Instant::now() >= deadline {
+            return Err(not_closed_in_time());
+        }
+        stream.sock.set_read_timeout(Some(remaining(deadline)))?;
+        match stream.conn.read_tls(&mut stream.sock) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {
+                let state = stream
+                    .conn
+                    .process_new_packets()
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                if state.peer_has_closed() {
+                    return Ok(());
+                }
+                // A syslog server sends no application data; drop any.
+                while matches!(stream.conn.reader().read(&mut plaintext), Ok(n) if n > 0) {}
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(not_closed_in_time());
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }

@@ -1,0 +1,624 @@
+//! The sentry appender against a real Sentry-protocol server we did not write: Bugsink (Django +
+//! SQLite), one per test binary (tests/bugsink), a project per test, and what it stored read
+//! back through its own models. Installed by scripts/install/sentry.sh.
+#![cfg(feature = "sentry")]
+
+mod bugsink;
+
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use log::kv::Value;
+use log::{Level, Record};
+use log4rs::append::Append;
+use log4rs_appenders::fields::Secret;
+use log4rs_appenders::sentry::{SentryAppender, SentryAppenderBuilder};
+use serde_json::Value as Json;
+
+use bugsink::{Bugsink, Project};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Everything the appenders reported from their threads, for assertions by appender name.
+fn reported() -> &'static Mutex<Vec<String>> {
+    static REPORTS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    REPORTS.get_or_init(|| {
+        log4rs_appenders::set_error_handler(|e| {
+            eprintln!("log4rs (captured): {e:#}");
+            reported().lock().unwrap().push(format!("{e:#}"));
+        });
+        Mutex::new(Vec::new())
+    })
+}
+
+fn reports_for(name: &str) -> Vec<String> {
+    let needle = format!("appender \"{name}\"");
+    reported()
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.contains(&needle))
+        .cloned()
+        .collect()
+}
+
+fn builder(project: &Project, name: &str) -> SentryAppenderBuilder {
+    reported();
+    SentryAppender::builder()
+        .name(name)
+        .dsn(Secret::new(project.dsn.clone()))
+        .environment("test")
+        .release("microblog@1.4.2")
+}
+
+#[derive(Debug)]
+struct ProfileError(std::io::Error);
+
+impl std::fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("cannot write the profile file")
+    }
+}
+
+impl std::error::Error for ProfileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+fn texts(values: &Json) -> Vec<(String, String)> {
+    values
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        e["type"].as_str().unwrap_or_default().to_owned(),
+                        e["value"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn server() -> Option<&'static Bugsink> {
+    bugsink::shared()
+}
+
+#[test]
+fn an_error_with_a_source_chain_arrives_with_its_title_exceptions_tags_and_extra() {
+    let Some(server) = server() else { return };
+    let _up = server.shared_use();
+    let project = server.project("chain");
+    let appender = builder(&project, "chain")
+        .tags(["user_id"])
+        .build()
+        .unwrap();
+    let error = ProfileError(std::io::Error::new(
+        std::io::ErrorKind::PermissionDenied,
+        "permission denied: profiles/alice.json",
+    ));
+    let who = String::from("alice");
+    let kvs: &[(&str, Value)] = &[
+        ("error", Value::from_dyn_error(&error)),
+        ("user_id", Value::from(42)),
+        ("request_id", Value::from("r-7")),
+    ];
+    appender
+        .append(
+            &Record::builder()
+                .level(Level::Error)
+                .target("microblog::profile")
+                .file(Some("src/profile.rs"))
+                .line(Some(42))
+                .module_path(Some("microblog::profile"))
+                .args(format_args!("cannot save the profile of {who}"))
+                .key_values(&kvs)
+                .build(),
+        )
+        .unwrap();
+    appender.flush();
+    let issues = server.wait_for_events(&project, 1, WAIT);
+    assert_eq!(issues.len(), 1, "{issues:#?}\n{}", server.log());
+    let issue = &issues[0];
+    // Sentry's title: the outermost exception.
+    assert_eq!(
+        (issue.ty.as_str(), issue.value.as_str()),
+        ("ProfileError", "cannot write the profile file")
+    );
+    let event = &issue.events[0];
+    assert_eq!(
+        texts(&event["exception"]["values"]),
+        [
+            (
+                "Custom".to_owned(),
+                "permission denied: profiles/alice.json".to_owned()
+            ),
+            (
+                "ProfileError".to_owned(),
+                "cannot write the profile file".to_owned()
+            ),
+        ],
+        "innermost first, the error itself last"
+    );
+    assert_eq!(event["message"], "cannot save the profile of alice");
+    assert_eq!(event["logger"], "microblog::profile");
+    assert_eq!(event["tags"]["user_id"], "42");
+    assert_eq!(event["extra"]["request_id"], "r-7");
+    assert_eq!(event["extra"]["line"], 42);
+    assert_eq!(event["environment"], "test");
+    assert_eq!(event["release"], "microblog@1.4.2");
+    assert!(event["server_name"].is_string());
+    assert!(
+        reports_for("chain").is_empty(),
+        "{:?}",
+        reports_for("chain")
+    );
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_log4rs-appenders");
+
+fn cli(args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(BIN).args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn sentry_config(dir: &std::path::Path, dsn: &str, extra: &str) -> String {
+    let path = dir.join("log4rs.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "appenders:\n  sentry:\n    kind: sentry\n    dsn: \"{dsn}\"\n    timeout: 2 s\n{extra}root:\n  level: info\n  appenders: [sentry]\n"
+        ),
+    )
+    .unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn check_shows_where_events_go_but_never_the_dsn_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "5ecre7ke70123456789abcdef0123456";
+    let config = sentry_config(
+        dir.path(),
+        &format!("https://{key}@sentry.example.com/42"),
+        "",
+    );
+    let (ok, out, err) = cli(&["check", &config]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("sentry.example.com/42"), "{out}");
+    assert!(!out.contains(key) && !err.contains(key), "{out}{err}");
+
+    // A broken DSN: the field is named, the key is not shown.
+    let config = sentry_config(
+        dir.path(),
+        &format!("htps://{key}@sentry.example.com/42"),
+        "",
+    );
+    let (ok, out, err) = cli(&["check", &config]);
+    assert!(!ok);
+    assert!(err.contains("dsn") || out.contains("dsn"), "{out}{err}");
+    assert!(!out.contains(key) && !err.contains(key), "{out}{err}");
+}
+
+#[test]
+fn send_test_reports_an_event_bugsink_stored_as_delivered() {
+    let Some(server) = server() else { return };
+    let _up = server.shared_use();
+    let project = server.project("send-test");
+    let dir = tempfile::tempdir().unwrap();
+    let config = sentry_config(dir.path(), &project.dsn, "");
+    let (ok, out, err) = cli(&["send-test", &config, "--message", "send-test event 4711"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("sentry (sentry): DELIVERED"), "{out}");
+    let key = project
+        .dsn
+        .split('@')
+        .next()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
+    assert!(!out.contains(key) && !err.contains(key), "{out}{err}");
+    let issues = server.wait_for_events(&project, 1, WAIT);
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].events[0]["message"], "send-test event 4711");
+}
+
+#[test]
+fn send_test_reports_an_unreachable_server_as_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = sentry_config(
+        dir.path(),
+        &format!("http://0123456789abcdef@127.0.0.1:{port}/1"),
+        "",
+    );
+    let (ok, out, err) = cli(&["send-test", &config]);
+    assert!(!ok, "{out}{err}");
+    assert!(out.contains("sentry (sentry): FAILED"), "{out}");
+    assert!(!out.contains("0123456789abcdef"), "{out}");
+}
+
+#[test]
+fn errors_from_one_call_site_group_into_one_issue_and_another_site_gets_its_own() {
+    let Some(server) = server() else { return };
+    let _up = server.shared_use();
+    let project = server.project("grouping");
+    let appender = builder(&project, "grouping").build().unwrap();
+    let log = |who: &str, what: &str, line: u32| {
+        appender
+            .append(
+                &Record::builder()
+                    .level(Level::Error)
+                    .target("microblog::profile")
+                    .file(Some("src/profile.rs"))
+                    .line(Some(line))
+                    .args(format_args!("cannot save the {what} of {who}"))
+                    .build(),
+            )
+            .unwrap();
+    };
+    // Messages that differ in words, not only in numbers: the server's own grouping would
+    // split them; the call site keeps them together.
+    log("alice", "profile", 42);
+    log("bob", "avatar picture", 42);
+    log("carol", "notification settings", 42);
+    // The same words from another call site: another issue.
+    log("alice", "profile", 57);
+    appender.flush();
+    let issues = server.wait_for_events(&project, 4, WAIT);
+    let mut counts: Vec<(u64, usize)> = issues
+        .iter()
+        .map(|i| (i.event_count, i.events.len()))
+        .collect();
+    counts.sort_unstable();
+    assert_eq!(counts, [(1, 1), (3, 3)], "{issues:#?}");
+    let three = issues.iter().find(|i| i.event_count == 3).unwrap();
+    let lines: Vec<&Json> = three.events.iter().map(|e| &e["extra"]["line"]).collect();
+    assert!(lines.iter().all(|l| **l == 42), "{lines:?}");
+}
+
+fn spooled(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "envelope"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn outage_error(appender: &SentryAppender, text: &str) {
+    appender
+        .append(
+            &Record::builder()
+                .level(Level::Error)
+                .target("microblog::jobs")
+                .file(Some("src/jobs.rs"))
+                .line(Some(7))
+                .args(format_args!("{text}"))
+                .build(),
+        )
+        .unwrap();
+}
+
+/// Every message of a project's events, with how often each arrived.
+fn message_counts(issues: &[bugsink::StoredIssue]) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for event in issues.iter().flat_map(|i| &i.events) {
+        let m = event["message"].as_str().unwrap_or_default().to_owned();
+        *counts.entry(m).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[test]
+fn an_outage_with_a_spool_delivers_every_event_exactly_once_also_across_a_restart() {
+    let Some(server) = server() else { return };
+    let _alone = server.exclusive();
+    let project = server.project("outage");
+    let spool = tempfile::tempdir().unwrap();
+    let spool_dir = spool.path().join("sentry");
+    let start = |name: &str| {
+        builder(&project, name)
+            .spool_dir(&spool_dir)
+            .retry_backoff(Duration::from_millis(100))
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap()
+    };
+
+    server.stop();
+    let appender = start("outage");
+    for i in 0..50 {
+        outage_error(
+            &appender,
+            &format!("job {i} failed while the tracker was down"),
+        );
+    }
+    // Written before any attempt to send: all 50 are on disk, private.
+    wait_until("50 spooled events", WAIT, || {
+        spooled(&spool_dir).len() == 50
+    });
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&spool_dir), 0o700);
+        assert!(spooled(&spool_dir).iter().all(|f| mode(f) == 0o600));
+    }
+    server.start();
+    let issues = server.wait_for_events(&project, 50, Duration::from_secs(90));
+    let counts = message_counts(&issues);
+    assert_eq!(counts.len(), 50, "{counts:?}");
+    assert!(counts.values().all(|n| *n == 1), "duplicates: {counts:?}");
+    wait_until("an empty spool", WAIT, || spooled(&spool_dir).is_empty());
+    // Reported when it starts (and once per later streak: on this loaded machine a request
+    // can time out, and the resend carries the same event_id, which the server keeps once).
+    let reports = reports_for("outage");
+    assert!(
+        reports
+            .first()
+            .is_some_and(|r| r.contains("kept in spool_dir") && r.contains("cannot reach")),
+        "{reports:?}"
+    );
+    assert!(
+        !reports
+            .iter()
+            .any(|r| r.contains("dropped") || r.contains("lost,")),
+        "{reports:?}"
+    );
+    drop(appender);
+
+    // An application that stops during an outage: the next run sends what it left.
+    server.stop();
+    let first_run = start("outage-first-run");
+    for i in 0..5 {
+        outage_error(&first_run, &format!("left by the first run {i}"));
+    }
+    wait_until("5 spooled events", WAIT, || spooled(&spool_dir).len() == 5);
+    drop(first_run);
+    assert_eq!(spooled(&spool_dir).len(), 5, "nothing is lost at exit");
+    server.start();
+    let second_run = start("outage-second-run");
+    let issues = server.wait_for_events(&project, 55, Duration::from_secs(60));
+    let counts = message_counts(&issues);
+    assert_eq!(counts.len(), 55, "{counts:?}");
+    assert!(counts.values().all(|n| *n == 1), "duplicates: {counts:?}");
+    wait_until("an empty spool", WAIT, || spooled(&spool_dir).is_empty());
+    drop(second_run);
+}
+
+#[test]
+fn a_spool_dir_writable_by_others_or_a_link_is_refused_at_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let dsn = Secret::new("https://0123456789abcdef@sentry.example.com/1");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = SentryAppender::builder()
+            .dsn(dsn.clone())
+            .spool_dir(&shared)
+            .check()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("spool_dir") && e.contains("writable by other users"),
+            "{e}"
+        );
+        let private = dir.path().join("private");
+        std::fs::create_dir(&private).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&private, &link).unwrap();
+        let e = SentryAppender::builder()
+            .dsn(dsn.clone())
+            .spool_dir(&link)
+            .check()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("spool_dir") && e.contains("symbolic link"),
+            "{e}"
+        );
+    }
+    // Checking creates nothing.
+    let fresh = dir.path().join("fresh");
+    SentryAppender::builder()
+        .dsn(dsn)
+        .spool_dir(&fresh)
+        .check()
+        .unwrap();
+    assert!(!fresh.exists());
+}
+
+#[inline(never)]
+fn load_user_profile(user: &str) -> String {
+    if user == "mallory" {
+        panic!("profile store unreachable for {user}");
+    }
+    user.to_owned()
+}
+
+#[inline(never)]
+fn handle_profile_request(user: &str) -> usize {
+    load_user_profile(user).len()
+}
+
+#[test]
+fn a_panic_arrives_unhandled_with_its_message_and_the_application_s_stack_frames() {
+    let Some(server) = server() else { return };
+    let _up = server.shared_use();
+    let project = server.project("panic");
+    // log_panics() logs through the global logger: route it to this project (the only test
+    // of this binary that sets one).
+    let appender = builder(&project, "panic").build().unwrap();
+    let config = log4rs::Config::builder()
+        .appender(log4rs::config::Appender::builder().build("sentry", Box::new(appender)))
+        .build(
+            log4rs::config::Root::builder()
+                .appender("sentry")
+                .build(log::LevelFilter::Info),
+        )
+        .unwrap();
+    let _handle = log4rs::init_config(config).unwrap();
+    log4rs_appenders::log_panics();
+    let worker = std::thread::Builder::new()
+        .name("profile-worker".into())
+        .spawn(|| handle_profile_request("mallory"))
+        .unwrap();
+    assert!(worker.join().is_err(), "the thread panicked");
+    log::logger().flush();
+
+    let issues = server.wait_for_events(&project, 1, WAIT);
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    let issue = &issues[0];
+    assert_eq!(
+        (issue.ty.as_str(), issue.value.as_str()),
+        ("panic", "profile store unreachable for mallory")
+    );
+    let event = &issue.events[0];
+    assert_eq!(event["level"], "fatal");
+    let exception = &event["exception"]["values"][0];
+    assert_eq!(exception["mechanism"]["type"], "panic");
+    assert_eq!(exception["mechanism"]["handled"], false);
+    let frames = exception["stacktrace"]["frames"]
+        .as_array()
+        .expect("frames");
+    let functions: Vec<&str> = frames
+        .iter()
+        .map(|f| f["function"].as_str().unwrap_or_default())
+        .collect();
+    // Sentry's order: outermost first, the panicking function last.
+    let panicking = frames.last().unwrap();
+    assert_eq!(
+        panicking["function"], "sentry::load_user_profile",
+        "{functions:#?}"
+    );
+    assert_eq!(panicking["in_app"], true);
+    assert!(
+        panicking["filename"]
+            .as_str()
+            .unwrap()
+            .ends_with("sentry.rs")
+    );
+    assert!(panicking["lineno"].as_u64().is_some());
+    let caller = functions
+        .iter()
+        .position(|f| *f == "sentry::handle_profile_request")
+        .expect("the caller's frame");
+    assert_eq!(caller + 2, frames.len(), "{functions:#?}");
+    assert!(
+        frames
+            .iter()
+            .filter(|f| f["function"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("std::"))
+            .all(|f| f["in_app"] == false),
+        "{frames:#?}"
+    );
+    assert_eq!(event["threads"]["values"][0]["name"], "profile-worker");
+    assert_eq!(event["threads"]["values"][0]["crashed"], true);
+}
+
+fn info(appender: &SentryAppender, text: &str) {
+    log_at(appender, Level::Info, text)
+}
+
+fn log_at(appender: &SentryAppender, level: Level, text: &str) {
+    appender
+        .append(
+            &Record::builder()
+                .level(level)
+                .target("microblog::auth")
+                .args(format_args!("{text}"))
+                .build(),
+        )
+        .unwrap();
+}
+
+#[test]
+fn an_event_carries_the_breadcrumbs_its_thread_logged_before_it() {
+    let Some(server) = server() else { return };
+    let _up = server.shared_use();
+    let project = server.project("breadcrumbs");
+    let appender = std::sync::Arc::new(
+        builder(&project, "breadcrumbs")
+            .max_breadcrumbs(2)
+            .build()
+            .unwrap(),
+    );
+    info(&appender, "user alice logged in");
+    info(&appender, "alice opened her settings");
+    log_at(&appender, Level::Warn, "alice changed her avatar");
+    // Debug is below `breadcrumbs: info`: not kept.
+    appender
+        .append(
+            &Record::builder()
+                .level(Level::Debug)
+                .args(format_args!("cache miss"))
+                .build(),
+        )
+        .unwrap();
+    // Another thread's records are its own breadcrumbs (scope: thread).
+    let other = appender.clone();
+    std::thread::spawn(move || info(&other, "bob logged in"))
+        .join()
+        .unwrap();
+    appender
+        .append(
+            &Record::builder()
+                .level(Level::Error)
+                .target("microblog::profile")
+                .file(Some("src/profile.rs"))
+                .line(Some(9))
+                .args(format_args!("cannot save the avatar"))
+                .build(),
+        )
+        .unwrap();
+    appender.flush();
+    let issues = server.wait_for_events(&project, 1, WAIT);
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    let crumbs = issues[0].events[0]["breadcrumbs"]["values"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let messages: Vec<&str> = crumbs
+        .iter()
+        .map(|c| c["message"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        messages,
+        ["alice opened her settings", "alice changed her avatar"],
+        "the latest max_breadcrumbs of this thread, oldest first"
+    );
+    assert_eq!(crumbs[0]["category"], "microblog::auth");
+    // Sentry's default level of a breadcrumb is info, so it is left out; others are named.
+    assert!(crumbs[0]["level"].is_null() || crumbs[0]["level"] == "info");
+    assert_eq!(crumbs[1]["level"], "warning");
+    assert!(crumbs[0]["timestamp"].is_number() || crumbs[0]["timestamp"].is_string());
+}
