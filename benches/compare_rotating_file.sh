@@ -8,6 +8,9 @@
 #
 #   benches/compare_rotating_file.sh            # RECORDS=1000000 REPEATS=3 PY_RECORDS=200000
 #   RECORDS=200000 REPEATS=1 benches/compare_rotating_file.sh   # quick look
+#   IMPLS="ours ours-midnight" REPEATS=5 benches/compare_rotating_file.sh
+#       # only these implementations (ours-midnight: ours with `when: midnight` as well, size and
+#       # time together; its rate must stay within 5% of ours, size only, in the same run)
 #   RT=1 RECORDS=300000 PY_RECORDS=50000 benches/compare_rotating_file.sh
 #       # each run under SCHED_FIFO (chrt -f 1, needs root): on a machine shared with busy
 #       # neighbours, the runs then get both cores instead of a fair share, so the 2-thread
@@ -33,8 +36,10 @@ if [ "$ENCODER" = pattern ]; then
 else
   OURS=ours
 fi
-IMPLS="$OURS $OURS-buffered log4rs flexi flexi-buffered spdlog floor ours-floorfmt ours-floorfmt-buffered baseline"
-if command -v python3 >/dev/null; then IMPLS="$IMPLS python"; fi
+if [ -z "${IMPLS:-}" ]; then
+  IMPLS="$OURS $OURS-buffered ours-midnight log4rs flexi flexi-buffered spdlog floor ours-floorfmt ours-floorfmt-buffered baseline"
+  if command -v python3 >/dev/null; then IMPLS="$IMPLS python"; fi
+fi
 RESULTS=$(mktemp)
 for rep in $(seq "$REPEATS"); do
   for threads in 1 2; do
@@ -65,6 +70,7 @@ med = {k: statistics.median(v) for k, v in rate.items()}
 names = {
     "ours": "ours, default (write per record)",
     "ours-buffered": "ours, buffer: 64 KiB",
+    "ours-midnight": "ours, default, when: midnight (size and time)",
     "log4rs": "log4rs 1.4 RollingFileAppender",
     "flexi": "flexi_logger 0.31 Direct",
     "flexi-buffered": "flexi_logger 0.31 BufferAndFlush",
@@ -81,15 +87,24 @@ print(f"\n{records} records, 10 MiB x 5 backups, median of {repeats}; ours uses 
 print("| implementation | 1 thread rec/s | 2 threads rec/s | 2t/1t | peak RSS | ours ÷ it (1t / 2t) | ours-buffered ÷ it (1t / 2t) |")
 print("|---|---|---|---|---|---|---|")
 def f(x): return f"{x/1e6:.2f} M" if x >= 1e6 else f"{x/1e3:.0f} k"
+def ratio(a, b): return "-" if a != a else f"{a/b:.2f}"  # nan: ours-buffered not in IMPLS
 for impl in names:
     if (impl, "1") not in med: continue
     r1, r2 = med[(impl, "1")], med[(impl, "2")]
     o1, o2 = med[("ours", "1")], med[("ours", "2")]
-    b1, b2 = med[("ours-buffered", "1")], med[("ours-buffered", "2")]
-    if impl == "baseline":
+    b1, b2 = med.get(("ours-buffered", "1"), float("nan")), med.get(("ours-buffered", "2"), float("nan"))
+    if impl == "baseline" and (impl, "1") in med:
         print(f"| {names[impl]} | - | - | - | {rss[impl]/1024:.1f} MiB | - | - |")
         continue
     print(f"| {names[impl]} | {f(r1)} | {f(r2)} | {r2/r1:.2f} | {rss[impl]/1024:.1f} MiB "
-          f"| {o1/r1:.2f} / {o2/r2:.2f} | {b1/r1:.2f} / {b2/r2:.2f} |")
+          f"| {o1/r1:.2f} / {o2/r2:.2f} | {ratio(b1, r1)} / {ratio(b2, r2)} |")
+if ("ours-midnight", "1") in med:
+    worst = 1.0
+    print()
+    for t in ("1", "2"):
+        ratio = med[("ours-midnight", t)] / med[("ours", t)]
+        worst = min(worst, ratio)
+        print(f"when: midnight / size only, {t} thread(s): {ratio:.3f}")
+    print("time check within 5% of size only: " + ("yes" if worst >= 0.95 else "NO"))
 PY
 rm -f "$RESULTS"

@@ -581,3 +581,68 @@ fn check_never_shows_a_secret_whatever_its_type() {
         );
     }
 }
+
+#[test]
+fn check_piped_into_a_reader_that_stops_early_exits_0_quietly() {
+    // `check cfg | head -2`: enough loggers that the summary outgrows the pipe's buffer, so the
+    // binary is still writing when the reader goes away.
+    let dir = tempfile::tempdir().unwrap();
+    let mut yaml = String::from(
+        "appenders:\n  out: { kind: console }\nroot: { level: info, appenders: [out] }\nloggers:\n",
+    );
+    for i in 0..5000 {
+        yaml.push_str(&format!(
+            "  app::module{i}: {{ level: debug, appenders: [out] }}\n"
+        ));
+    }
+    let config = write(dir.path(), "many.yaml", &yaml);
+    let mut child = Command::new(BIN)
+        .args(["check", &config])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(lines.next().unwrap().unwrap().ends_with(": OK"));
+    assert_eq!(lines.next().unwrap().unwrap(), "appenders:");
+    drop(lines);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn check_lists_ten_thousand_loggers_each_with_its_route() {
+    // The summary routes every logger: a map, not a scan per logger (which was quadratic:
+    // benches/check.rs measures the time; this pins the output).
+    let dir = tempfile::tempdir().unwrap();
+    let mut yaml = String::from("appenders:\n");
+    for a in 0..1000 {
+        yaml.push_str(&format!("  a{a}: {{ kind: console }}\n"));
+    }
+    yaml.push_str("root: { level: info, appenders: [a0] }\nloggers:\n  app: { level: warn, appenders: [a1], additive: false }\n");
+    for i in 0..10_000 {
+        yaml.push_str(&format!(
+            "  app::m{i}: {{ level: debug, appenders: [a{}] }}\n",
+            i % 1000
+        ));
+    }
+    let config = write(dir.path(), "many.yaml", &yaml);
+    let out = run(&["check", &config]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let loggers: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("loggers"))
+        .skip(1)
+        .collect();
+    assert_eq!(loggers.len(), 10_002, "root, app and 10,000 under it");
+    assert!(
+        loggers.contains(&"  app::m1234  debug -> a234, a1  (with its parents')"),
+        "{:?}",
+        &loggers[..5]
+    );
+    let app = format!("  {:10}  warn  -> a1  (additive: false)", "app");
+    assert!(loggers.contains(&app.as_str()), "{app}");
+}

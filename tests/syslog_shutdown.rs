@@ -1,10 +1,13 @@
 //! What the syslog appender promises when it is dropped (or the `LogHandle` is), and for
 //! outages, against real receivers: syslog-ng (TLS), a TLS server that reads slowly
-//! (`tests/slow_tls_syslog_server.py`, Python's `ssl`) and a port where nothing listens.
+//! (`tests/slow_tls_syslog_server.py`, Python's `ssl`), rsyslog (unix datagrams) and a port
+//! where nothing listens.
 //!
 //! - TCP/TLS/unix streams: dropping the appender delivers what is queued within
 //!   `shutdown_timeout`, ends a TLS session with close_notify, waits until the server closes its
 //!   end, and reports with a count whatever was not sent or not confirmed.
+//! - Datagrams: one outage (daemon down, or not reading) is reported once when it starts and
+//!   once when it ends, with the count of lost records.
 #![cfg(unix)]
 
 mod support;
@@ -448,4 +451,195 @@ fn records_queued_for_a_tcp_receiver_that_is_down_at_shutdown_are_reported_with_
         "{}",
         shutdown[0]
     );
+}
+
+// ---------------------------------------------------------------- datagram outages
+
+/// rsyslog with only a unix datagram socket (`log.sock`), writing each MSG to `out.log`.
+struct Rsyslog {
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl Rsyslog {
+    fn start() -> Option<Rsyslog> {
+        if !support::peer_available("rsyslogd", "bash scripts/install/syslog.sh") {
+            return None;
+        }
+        let mut r = Rsyslog {
+            dir: tempfile::tempdir().unwrap(),
+            child: None,
+        };
+        r.launch();
+        Some(r)
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.path().join("log.sock")
+    }
+
+    fn launch(&mut self) {
+        let d = self.dir.path().display();
+        std::fs::create_dir_all(self.dir.path().join("work")).unwrap();
+        let conf = format!(
+            r#"global(workDirectory="{d}/work")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="{d}/log.sock" CreatePath="on" RateLimit.Interval="0")
+template(name="T" type="string" string="%msg%\n")
+*.* action(type="omfile" file="{d}/out.log" template="T")
+"#
+        );
+        std::fs::write(self.dir.path().join("rsyslog.conf"), conf).unwrap();
+        let child = Command::new(support::which("rsyslogd").unwrap())
+            .arg("-n")
+            .arg("-f")
+            .arg(self.dir.path().join("rsyslog.conf"))
+            .arg("-i")
+            .arg(self.dir.path().join("rsyslog.pid"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.socket().exists() {
+            assert!(Instant::now() < deadline, "rsyslogd did not come up");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().unwrap().id().to_string();
+        Command::new("kill").args([signal, &pid]).status().unwrap();
+    }
+
+    /// SIGTERM, as a service stop does; waits until it exited (the socket is gone).
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    fn lines(&self, needle: &str) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("out.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(needle))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn wait_for(&self, needle: &str, n: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.lines(needle).len() < n && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.lines(needle)
+    }
+}
+
+impl Drop for Rsyslog {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The number just before `word` in `text` (`...: 20 syslog records ...`).
+fn number_before(text: &str, word: &str) -> Option<u64> {
+    let before = text.split(word).next()?;
+    before.split_whitespace().last()?.parse().ok()
+}
+
+#[test]
+fn a_unix_datagram_outage_is_reported_once_when_it_starts_and_once_when_it_ends() {
+    let Some(mut r) = Rsyslog::start() else {
+        return;
+    };
+    let name = "dgram-outage";
+    let a = SyslogAppender::builder()
+        .name(name)
+        .address(format!("unix:{}", r.socket().display()))
+        .connect_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    reports();
+    append(&a, "outage before");
+    assert_eq!(r.wait_for("outage before", 1).len(), 1);
+
+    // 1. The daemon is down for a while: every record in between fails.
+    r.stop();
+    for i in 0..20 {
+        // Through `log4rs`, an `append` error is what its error handler prints.
+        if let Err(e) = try_append(&a, &format!("down {i}")) {
+            log4rs_appenders::report::report_error(&e);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    r.launch();
+    for i in 0..5 {
+        append(&a, &format!("back {i}"));
+    }
+    a.flush();
+    assert_eq!(r.wait_for("back ", 5).len(), 5);
+    let down = reports_of(name);
+    eprintln!("daemon down: {} reports: {down:#?}", down.len());
+
+    // 2. The daemon hangs (SIGSTOP): its socket queue fills and stays full.
+    reports().lock().unwrap().clear();
+    r.signal("-STOP");
+    for i in 0..3000 {
+        if let Err(e) = try_append(&a, &format!("hung {i}")) {
+            log4rs_appenders::report::report_error(&e);
+        }
+        if i % 100 == 0 {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    r.signal("-CONT");
+    // Records logged just after it resumes may still meet a full queue (and count as lost in
+    // the same outage): log until one arrives.
+    let mut resumed = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while r.lines("resumed ").is_empty() && Instant::now() < deadline {
+        append(&a, &format!("resumed {resumed}"));
+        resumed += 1;
+        a.flush();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    a.flush();
+    let hung = reports_of(name);
+    eprintln!(
+        "daemon hung: {} reports after {resumed} records since it resumed: {hung:#?}",
+        hung.len()
+    );
+    assert!(
+        !r.lines("resumed ").is_empty(),
+        "nothing arrived after SIGCONT"
+    );
+
+    // One report when the outage starts, one (with the count) when it ends.
+    assert_eq!(down.len(), 2, "{down:#?}");
+    assert_eq!(
+        down.iter()
+            .filter_map(|e| number_before(e, " syslog records"))
+            .collect::<Vec<_>>(),
+        vec![20],
+        "{down:#?}"
+    );
+    assert_eq!(hung.len(), 2, "{hung:#?}");
+    let lost = hung
+        .iter()
+        .find_map(|e| number_before(e, " syslog records"))
+        .unwrap_or_else(|| panic!("no count in {hung:#?}"));
+    let delivered = r.wait_for("hung ", 0).len() + r.wait_for("resumed ", 0).len();
+    assert_eq!(delivered as u64 + lost, 3000 + resumed, "{hung:#?}");
 }

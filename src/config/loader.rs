@@ -1,5 +1,6 @@
 //! The strict loader: YAML text -> a log4rs `Config`, or every problem at once.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -227,6 +228,7 @@ pub fn check_config_str(yaml: &str, source_name: &str) -> Result<CheckedConfig, 
         deserializers: crate::deserializers(),
         problems,
         unexpanded,
+        declared_appenders: HashSet::new(),
     };
     loader.load(top, source_name)
 }
@@ -263,6 +265,9 @@ struct Loader {
     /// Places with an unset `$ENV{..}`: not built, so nothing acts on an unexpanded value (such
     /// as a file appender creating a folder literally named `$ENV{LOGS}`).
     unexpanded: Vec<Place>,
+    /// The declared appender names, for the loggers' references: a set, since a config may
+    /// have tens of thousands of loggers and appenders (a scan per reference was quadratic).
+    declared_appenders: HashSet<String>,
 }
 
 impl Loader {
@@ -386,6 +391,7 @@ impl Loader {
         for (name, value) in map {
             let name = yaml_key(&name);
             names.push(name.clone());
+            self.declared_appenders.insert(name.clone());
             let place = Place::Appender(name.clone());
             if let Some(appender) = self.appender(&place, &name, value) {
                 built.push(appender);
@@ -615,7 +621,7 @@ impl Loader {
                     };
                     for item in items {
                         let name = yaml_key(&item);
-                        if !appender_names.contains(&name) {
+                        if !self.declared_appenders.contains(&name) {
                             let hint =
                                 closest_name(&name, appender_names.iter().map(String::as_str))
                                     .map(|n| format!(" (did you mean {n:?}?)"))

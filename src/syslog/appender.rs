@@ -10,7 +10,6 @@ use log4rs::append::Append;
 use crate::report::{FailureStreak, report_error};
 
 use super::builder::{CheckedSyslogAppender, SyslogAppenderBuilder};
-use super::facility::Severity;
 use super::format::Scratch;
 use super::transport::Address;
 use super::transport::datagram::{DatagramTransport, DgramTarget, Sent, SpillConfig};
@@ -181,26 +180,8 @@ impl Append for SyslogAppender {
                 Ok(())
             }
             Transport::Datagram(datagram) => match datagram.send(&scratch.buf) {
-                Ok(Sent::Done) => {
-                    if let Some(failures) = self.streak.recovered() {
-                        let text = format!(
-                            "appender \"{}\": sending works again; {failures} records could \
-                             not be sent before",
-                            self.settings.name
-                        );
-                        report_error(&anyhow::anyhow!("{text}"));
-                        let record = std::mem::take(&mut scratch.buf);
-                        self.settings.formatter.format_notice(
-                            Severity::Warning,
-                            &text,
-                            time,
-                            scratch,
-                        );
-                        let _ = datagram.send(&scratch.buf);
-                        scratch.buf = record;
-                    }
-                    Ok(())
-                }
+                // Sent, spilled to the worker, or counted in an outage already reported.
+                Ok(Sent::Done) => Ok(()),
                 Ok(Sent::IsStream) => {
                     // `unix:` pointed at a stream socket (syslog-ng's unix-stream, for one):
                     // from now on a worker owns a stream connection to it.
@@ -213,7 +194,12 @@ impl Append for SyslogAppender {
                         Err(e) => self.failed(format_args!("starting the stream worker: {e}")),
                     }
                 }
-                Err(e) => self.failed(e),
+                // An outage starts: reported once; it reports its end, with the count.
+                Err(e) => Err(anyhow::anyhow!(
+                    "appender \"{}\": {e} (reported once until sending works again; records \
+                     are counted meanwhile)",
+                    self.settings.name
+                )),
             },
         }
     }

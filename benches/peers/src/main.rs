@@ -93,10 +93,19 @@ enum Enc {
 }
 
 fn ours(dir: &Path, buffered: bool, enc: Enc) {
+    ours_with(dir, buffered, enc, None);
+}
+
+/// `timed`: also rotate by time (`when: midnight`, size and time together): the clock is read
+/// and compared with the precomputed boundary at every record.
+fn ours_with(dir: &Path, buffered: bool, enc: Enc, timed: Option<log4rs_appenders::file::When>) {
     use log4rs_appenders::file::RotatingFileAppender;
     let mut b = RotatingFileAppender::builder()
         .max_bytes(MAX_BYTES)
         .backup_count(BACKUPS);
+    if let Some(when) = timed {
+        b = b.when(when);
+    }
     if buffered {
         b = b.buffer(64 * 1024);
     }
@@ -287,6 +296,12 @@ fn main() {
         "baseline" => {}
         "ours" => ours(&dir, false, Enc::Python),
         "ours-buffered" => ours(&dir, true, Enc::Python),
+        "ours-midnight" => ours_with(
+            &dir,
+            false,
+            Enc::Python,
+            Some(log4rs_appenders::file::When::Midnight),
+        ),
         "ours-pattern" => ours(&dir, false, Enc::Pattern),
         "ours-pattern-buffered" => ours(&dir, true, Enc::Pattern),
         "ours-floorfmt" => ours(&dir, false, Enc::Floor),

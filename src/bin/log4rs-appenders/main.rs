@@ -10,6 +10,7 @@ mod send_test;
 mod smtp_debug_server;
 mod summary;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -89,7 +90,19 @@ fn parse_level(s: &str) -> Result<log::Level, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ok = match cli.command {
-        Command::Check { config } => check::run(&config),
+        Command::Check { config } => {
+            // Buffered: one write per line is slow for tens of thousands of loggers.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match check::run(&config, &mut out).and_then(|ok| out.flush().map(|()| ok)) {
+                Ok(ok) => ok,
+                // A reader that stopped early (`check cfg | head -2`) is not a failure.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("cannot write the summary: {e}");
+                    false
+                }
+            }
+        }
         Command::SendTest {
             config,
             level,

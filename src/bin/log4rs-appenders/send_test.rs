@@ -27,7 +27,7 @@ pub fn run(path: &Path, level: log::Level, logger: &str, message: Option<String>
     };
     let config = loaded.config;
     let infos = summary::appenders(path);
-    let route = summary::route(&config, logger);
+    let route = summary::Routes::new(&config).route(logger);
     println!(
         "logger {logger:?} -> configured logger {:?} (level {}), appenders: {}",
         route.logger,

@@ -1,6 +1,7 @@
 //! What a loaded config does: each appender's kind and destination (read from the YAML, for
 //! display), and which appenders a record on a given logger reaches (log4rs's routing).
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use log::LevelFilter;
@@ -85,43 +86,53 @@ pub struct Route {
     pub appenders: Vec<String>,
 }
 
-/// log4rs's routing: the closest configured logger decides the level; appenders accumulate up
-/// the chain of ancestors until one has `additive: false`, ending with root's.
-pub fn route(config: &log4rs::Config, target: &str) -> Route {
-    let parts: Vec<&str> = target.split("::").collect();
-    let find = |name: &str| config.loggers().iter().find(|l| l.name() == name);
-    let mut chain = Vec::new();
-    for len in (1..=parts.len()).rev() {
-        if let Some(logger) = find(&parts[..len].join("::")) {
-            chain.push(logger);
-        }
+/// The configured loggers by name, so that routing a target costs a lookup per `::` segment
+/// instead of a scan of every logger (`check` routes every logger: a scan made it quadratic).
+pub struct Routes<'a> {
+    config: &'a log4rs::Config,
+    by_name: HashMap<&'a str, &'a log4rs::config::Logger>,
+}
+
+impl<'a> Routes<'a> {
+    pub fn new(config: &'a log4rs::Config) -> Self {
+        let by_name = config.loggers().iter().map(|l| (l.name(), l)).collect();
+        Routes { config, by_name }
     }
-    let (logger, level) = match chain.first() {
-        Some(l) => (l.name().to_owned(), l.level()),
-        None => ("root".to_owned(), config.root().level()),
-    };
-    let mut appenders: Vec<String> = Vec::new();
-    let mut add = |names: &[String]| {
-        for n in names {
-            if !appenders.contains(n) {
-                appenders.push(n.clone());
+
+    /// log4rs's routing: the closest configured logger decides the level; appenders accumulate
+    /// up the chain of ancestors until one has `additive: false`, ending with root's.
+    pub fn route(&self, target: &str) -> Route {
+        // Each `::` prefix of the target, longest first: `a::b::c`, `a::b`, `a`.
+        let prefixes = std::iter::successors(Some(target), |t| t.rsplit_once("::").map(|(p, _)| p));
+        let chain: Vec<_> = prefixes.filter_map(|p| self.by_name.get(p)).collect();
+        let (logger, level) = match chain.first() {
+            Some(l) => (l.name().to_owned(), l.level()),
+            None => ("root".to_owned(), self.config.root().level()),
+        };
+        let mut appenders: Vec<String> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut add = |names: &'a [String]| {
+            for n in names {
+                if seen.insert(n) {
+                    appenders.push(n.clone());
+                }
+            }
+        };
+        let mut reaches_root = true;
+        for l in &chain {
+            add(l.appenders());
+            if !l.additive() {
+                reaches_root = false;
+                break;
             }
         }
-    };
-    let mut reaches_root = true;
-    for l in &chain {
-        add(l.appenders());
-        if !l.additive() {
-            reaches_root = false;
-            break;
+        if reaches_root {
+            add(self.config.root().appenders());
         }
-    }
-    if reaches_root {
-        add(config.root().appenders());
-    }
-    Route {
-        logger,
-        level,
-        appenders,
+        Route {
+            logger,
+            level,
+            appenders,
+        }
     }
 }

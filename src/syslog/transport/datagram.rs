@@ -2,6 +2,12 @@
 //! queue spills records to a worker that waits for room (order kept, nothing dropped unless the
 //! worker's own bounded queue overflows, which is counted and reported). Unix datagram sockets
 //! exist only on unix (`#[cfg(unix)]`); UDP works everywhere.
+//!
+//! An outage (the daemon is down, or stopped reading) is one [`Outage`], shared by the logging
+//! thread and the spill worker: reported once when it starts, whichever side sees it first, and
+//! once when a datagram goes through again, with the count of records lost in between (also
+//! sent as a syslog warning). Records lost when the appender is dropped mid-outage are reported
+//! then, with their count.
 
 use std::io;
 use std::net::{ToSocketAddrs, UdpSocket};
@@ -15,10 +21,10 @@ use rustix::io::Errno;
 #[cfg(unix)]
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::report::report_error;
+use crate::report::{FailureStreak, report_error};
 use crate::worker::{OnFull, Sink, Worker};
 
 use super::super::facility::Severity;
@@ -217,6 +223,42 @@ fn open_udp(host: &str, port: u16) -> io::Result<UdpSocket> {
     Ok(socket)
 }
 
+/// One outage of a datagram receiver, seen from the logging thread and the spill worker alike.
+#[derive(Debug, Default)]
+pub(crate) struct Outage {
+    streak: FailureStreak,
+    /// Records lost in the current outage.
+    lost: AtomicU64,
+}
+
+impl Outage {
+    /// `count` records were lost; true when this starts an outage (the caller reports it).
+    fn lost(&self, count: u64) -> bool {
+        self.lost.fetch_add(count, Ordering::AcqRel);
+        self.streak.failed()
+    }
+
+    /// A datagram went through: if that ends an outage, how many records it cost.
+    fn ended(&self) -> Option<u64> {
+        self.streak
+            .recovered()
+            .map(|_| self.lost.swap(0, Ordering::AcqRel))
+    }
+
+    /// The appender stops: the records lost in an outage still going on, if any, counted once.
+    fn take_lost(&self) -> u64 {
+        self.lost.swap(0, Ordering::AcqRel)
+    }
+}
+
+/// What the end of an outage says, to stderr and as a syslog warning.
+fn outage_ended(name: &str, describe: &str, lost: u64) -> String {
+    format!(
+        "appender \"{name}\": {lost} syslog records were lost while {describe} was not taking \
+         them; sending works again"
+    )
+}
+
 /// The datagram transport the appender owns (behind its mutex).
 #[derive(Debug)]
 pub(crate) struct DatagramTransport {
@@ -227,6 +269,7 @@ pub(crate) struct DatagramTransport {
     in_flight: Arc<AtomicI64>,
     spill: Option<Arc<Worker<Vec<u8>>>>,
     spill_config: SpillConfig,
+    outage: Arc<Outage>,
 }
 
 #[derive(Debug, Clone)]
@@ -241,7 +284,7 @@ pub(crate) struct SpillConfig {
 
 /// What [`DatagramTransport::send`] did.
 pub(crate) enum Sent {
-    /// Sent, or queued to the spill worker.
+    /// Sent, queued to the spill worker, or counted as lost in an outage already reported.
     Done,
     /// The unix socket turned out to be a stream socket.
     IsStream,
@@ -259,20 +302,48 @@ impl DatagramTransport {
             in_flight: Arc::new(AtomicI64::new(0)),
             spill: None,
             spill_config,
+            outage: Arc::default(),
         }
     }
 
-    /// Sends `msg` (cut to `max_message_size` at a UTF-8 boundary).
+    /// Sends `msg` (cut to `max_message_size` at a UTF-8 boundary). An error means an outage
+    /// starts (report it); later failures of the same outage are only counted.
     pub(crate) fn send(&mut self, msg: &[u8]) -> io::Result<Sent> {
         let msg = truncate_utf8(msg, self.max_message_size);
         if self.in_flight.load(Ordering::Acquire) > 0 {
             return self.spill(msg).map(|()| Sent::Done);
         }
         match self.target.send(msg) {
-            Ok(()) => Ok(Sent::Done),
+            Ok(()) => {
+                if let Some(lost) = self.outage.ended() {
+                    self.outage_ended(lost);
+                }
+                Ok(Sent::Done)
+            }
             Err(SendError::WouldBlock) => self.spill(msg).map(|()| Sent::Done),
             Err(SendError::IsStream) => Ok(Sent::IsStream),
-            Err(SendError::Failed(e)) => Err(e),
+            Err(SendError::Failed(e)) => {
+                if self.outage.lost(1) {
+                    Err(e)
+                } else {
+                    Ok(Sent::Done)
+                }
+            }
+        }
+    }
+
+    /// Reports the end of an outage, and sends the same as a syslog warning.
+    fn outage_ended(&mut self, lost: u64) {
+        let c = &self.spill_config;
+        let text = outage_ended(&c.name, &self.target.describe(), lost);
+        report_error(&anyhow::anyhow!("{text}"));
+        // Rare: a scratch of its own (the appender's holds the record being sent).
+        let mut scratch = Scratch::default();
+        c.formatter
+            .format_notice(Severity::Warning, &text, SystemTime::now(), &mut scratch);
+        let notice = truncate_utf8(&scratch.buf, self.max_message_size);
+        if let Err(SendError::WouldBlock) = self.target.send(notice) {
+            let _ = self.spill(notice);
         }
     }
 
@@ -286,18 +357,16 @@ impl DatagramTransport {
                 name: c.name.clone(),
                 formatter: c.formatter.clone(),
                 scratch: Scratch::default(),
-                lost: 0,
+                outage: self.outage.clone(),
+                describe: self.target.describe(),
                 wait: c.wait,
                 stalled: false,
             };
             let thread = format!("syslog-{}", c.name);
-            self.spill = Some(Arc::new(Worker::spawn(
-                &thread,
-                c.capacity,
-                c.on_full,
-                Duration::from_secs(5),
-                sink,
-            )?));
+            self.spill = Some(Arc::new(
+                Worker::spawn(&thread, c.capacity, c.on_full, Duration::from_secs(5), sink)?
+                    .labelled(format!("appender \"{}\"", c.name)),
+            ));
         }
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         let queued = self.spill.as_ref().is_some_and(|w| w.send(msg.to_vec()));
@@ -313,6 +382,23 @@ impl DatagramTransport {
     }
 }
 
+impl Drop for DatagramTransport {
+    /// Stops the spill worker first (it sends what it holds and reports an outage still going
+    /// on), then reports records lost in an outage only the logging thread saw.
+    fn drop(&mut self) {
+        self.spill.take();
+        let lost = self.outage.take_lost();
+        if lost > 0 {
+            report_error(&anyhow::anyhow!(
+                "appender \"{}\": shutting down: {lost} syslog records were lost while {} was \
+                 not taking them",
+                self.spill_config.name,
+                self.target.describe()
+            ));
+        }
+    }
+}
+
 /// The worker that sends spilled datagrams, waiting for room in the receiver's queue.
 struct SpillSink {
     target: DgramTarget,
@@ -320,7 +406,8 @@ struct SpillSink {
     name: String,
     formatter: Arc<Formatter>,
     scratch: Scratch,
-    lost: u64,
+    outage: Arc<Outage>,
+    describe: String,
     wait: Duration,
     /// A datagram already waited `wait` in vain: until one goes through, the rest are tried
     /// once each, so a receiver that stopped reading does not hold every record for `wait`.
@@ -328,13 +415,13 @@ struct SpillSink {
 }
 
 impl SpillSink {
-    fn send_waiting(&mut self, msg: &[u8]) -> bool {
+    fn send_waiting(&mut self, msg: &[u8]) -> Result<(), String> {
         let sent = self.try_send_waiting(msg);
-        self.stalled = !sent;
+        self.stalled = sent.is_err();
         sent
     }
 
-    fn try_send_waiting(&mut self, msg: &[u8]) -> bool {
+    fn try_send_waiting(&mut self, msg: &[u8]) -> Result<(), String> {
         let deadline = Instant::now()
             + if self.stalled {
                 Duration::ZERO
@@ -343,41 +430,68 @@ impl SpillSink {
             };
         loop {
             match self.target.send(msg) {
-                Ok(()) => return true,
+                Ok(()) => return Ok(()),
                 Err(SendError::WouldBlock) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
-                        return false;
+                        return Err(format!("its queue stayed full for {:?}", self.wait));
                     }
                     self.target
                         .wait_for_room(left.min(Duration::from_millis(100)));
                 }
-                Err(SendError::IsStream) | Err(SendError::Failed(_)) => return false,
+                Err(SendError::IsStream) => {
+                    return Err("the socket turned into a stream socket".to_owned());
+                }
+                Err(SendError::Failed(e)) => return Err(e.to_string()),
             }
         }
     }
 
-    fn report_lost(&mut self) {
-        if self.lost == 0 {
-            return;
+    /// One record (or `count` the queue dropped) did not go out.
+    fn lost(&mut self, count: u64, why: &str) {
+        if self.outage.lost(count) {
+            report_error(&anyhow::anyhow!(
+                "appender \"{}\": {} is not taking records: {why} (reported once until sending \
+                 works again; records are counted meanwhile)",
+                self.name,
+                self.describe
+            ));
         }
-        let text = format!(
-            "appender \"{}\": {} syslog records were lost (the receiver's queue stayed full \
-             for {:?})",
-            self.name, self.lost, self.wait
-        );
-        report_error(&anyhow::anyhow!("{text}"));
+    }
+
+    /// A datagram went through: if that ends an outage, say so with the count, to stderr and
+    /// as a syslog warning.
+    fn went_through(&mut self) {
+        if let Some(lost) = self.outage.ended() {
+            let text = outage_ended(&self.name, &self.describe, lost);
+            report_error(&anyhow::anyhow!("{text}"));
+            self.send_notice(&text);
+        }
+    }
+
+    fn send_notice(&mut self, text: &str) -> bool {
         self.formatter.format_notice(
             Severity::Warning,
-            &text,
+            text,
             SystemTime::now(),
             &mut self.scratch,
         );
         let notice = std::mem::take(&mut self.scratch.buf);
-        if self.send_waiting(&notice) {
-            self.lost = 0;
-        }
+        let sent = self.send_waiting(&notice).is_ok();
         self.scratch.buf = notice;
+        sent
+    }
+
+    /// During an outage no record may come to prove the receiver is back: try the notice itself.
+    fn probe(&mut self) {
+        if !self.outage.streak.is_failing() {
+            return;
+        }
+        let lost = self.outage.lost.load(Ordering::Acquire);
+        let text = outage_ended(&self.name, &self.describe, lost);
+        if self.send_notice(&text) && self.outage.ended().is_some() {
+            report_error(&anyhow::anyhow!("{text}"));
+        }
     }
 }
 
@@ -386,19 +500,35 @@ impl Sink for SpillSink {
 
     fn handle(&mut self, batch: &mut Vec<Vec<u8>>) {
         for msg in batch.drain(..) {
-            if !self.send_waiting(&msg) {
-                self.lost += 1;
+            match self.send_waiting(&msg) {
+                Ok(()) => self.went_through(),
+                Err(why) => self.lost(1, &why),
             }
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
         }
-        self.report_lost();
     }
 
     fn dropped(&mut self, count: u64) {
-        self.lost += count;
+        self.lost(
+            count,
+            "the queue to the worker that waits for room was full",
+        );
     }
 
     fn flush(&mut self, _deadline: Instant) {
-        self.report_lost();
+        self.probe();
+    }
+
+    fn close(&mut self, _deadline: Instant) {
+        self.probe();
+        let lost = self.outage.take_lost();
+        if lost > 0 {
+            report_error(&anyhow::anyhow!(
+                "appender \"{}\": shutting down: {lost} syslog records were lost while {} was \
+                 not taking them",
+                self.name,
+                self.describe
+            ));
+        }
     }
 }
