@@ -379,6 +379,7 @@ impl PythonEncoder {
 
     /// A mail subject: like [`new`](Self::new), but fixed text without a field is fine (as
     /// Python's `SMTPHandler` subject is plain text).
+    #[cfg(feature = "smtp")]
     pub(crate) fn subject_line(format: &str) -> Result<Self, FormatError> {
         Self::build(format, std::iter::empty::<(String, DefaultValue)>(), true)
             .map(Self::without_error_chain)
