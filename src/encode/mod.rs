@@ -18,6 +18,7 @@ pub(crate) fn build_encoder(
 mod attributes;
 mod format;
 pub mod json;
+mod line;
 mod printf;
 pub mod python;
 

@@ -895,42 +895,13 @@ impl fmt::Debug for PythonEncoder {
     }
 }
 
-/// Records longer than this do not keep their buffer alive on the thread afterwards.
-const MAX_KEPT_BUFFER: usize = 64 * 1024;
-
-thread_local! {
-    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 impl Encode for PythonEncoder {
     /// Renders the record into a per-thread buffer (no allocation once it has grown to the
     /// record size) and hands it to the writer in one `write_all`, newline included.
     fn encode(&self, w: &mut dyn Write, record: &Record) -> anyhow::Result<()> {
-        let write = |buf: &mut Vec<u8>, w: &mut dyn Write| {
-            buf.clear();
-            self.format_into(record, buf);
-            buf.push(b'\n');
-            w.write_all(buf)
-        };
-        let result = SCRATCH
-            .try_with(|cell| match cell.try_borrow_mut() {
-                Ok(mut buf) => {
-                    let result = write(&mut buf, w);
-                    if buf.capacity() > MAX_KEPT_BUFFER {
-                        *buf = Vec::new();
-                    }
-                    Some(result)
-                }
-                // Re-entered (a key-value's Display logged): use a buffer of its own.
-                Err(_) => None,
-            })
-            .ok()
-            .flatten();
-        match result {
-            Some(r) => r?,
-            None => write(&mut Vec::new(), w)?,
-        }
-        Ok(())
+        Ok(super::line::write_line(w, |buf| {
+            self.format_into(record, buf)
+        })?)
     }
 }
 
