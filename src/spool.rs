@@ -129,6 +129,71 @@ pub(crate) fn read_regular_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(fs::read(path)?)
 }
 
+/// The name of the lock file in a spool directory.
+pub(crate) const LOCK_FILE: &str = ".lock";
+
+/// An exclusive hold on a spool directory, so that one appender at a time picks up and sends
+/// what is spooled there: during a reload to a config with the same `spool_dir`, the old
+/// appender (still draining) keeps the spool until it is dropped, and the new one takes it over
+/// then. The hold is an advisory lock (std's [`fs::File::try_lock`]: `flock` / `LockFileEx`) on
+/// `.lock` in the directory, created `0600` and never opened through a symbolic link; it is
+/// released when this is dropped (and by the operating system if the process dies). The file
+/// stays.
+#[derive(Debug)]
+pub(crate) struct SpoolLock {
+    _file: fs::File,
+}
+
+impl SpoolLock {
+    /// Takes the lock on `dir` if it is free: `Ok(None)` while another appender (of this
+    /// process or another) holds it. Creates `dir` private if it is missing, after checking it
+    /// as [`check_dir`] does.
+    pub(crate) fn try_acquire(dir: &Path) -> anyhow::Result<Option<SpoolLock>> {
+        check_dir(dir)?;
+        create_private_dir(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create spool_dir {}: {e}", dir.display()))?;
+        let path = dir.join(LOCK_FILE);
+        let file = open_lock_file(&path)
+            .map_err(|e| anyhow::anyhow!("cannot open the spool lock {}: {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(SpoolLock { _file: file })),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(anyhow::anyhow!(
+                "cannot lock the spool lock {}: {e}",
+                path.display()
+            )),
+        }
+    }
+}
+
+/// Opens (creating it `0600` if missing) the lock file, refusing anything but a regular file:
+/// a link planted in its place is never followed (the file opened must be the one `lstat` saw).
+fn open_lock_file(path: &Path) -> std::io::Result<fs::File> {
+    match create_private_file(path) {
+        Ok(file) => return Ok(file),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    let seen = fs::symlink_metadata(path)?;
+    if !seen.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a symbolic link or other); remove it",
+        ));
+    }
+    let file = fs::OpenOptions::new().write(true).open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let opened = file.metadata()?;
+        if (opened.dev(), opened.ino()) != (seen.dev(), seen.ino()) {
+            return Err(std::io::Error::other(
+                "it was replaced while being opened; remove it",
+            ));
+        }
+    }
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +236,41 @@ mod tests {
         assert!(e.contains("symbolic link"), "{e}");
         assert!(write_atomically(&link, "a.x", b"x").is_err());
         assert!(check_dir(&private).is_ok());
+    }
+
+    #[test]
+    fn one_spool_lock_at_a_time_released_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = dir.path().join("spool");
+        let first = SpoolLock::try_acquire(&spool).unwrap().expect("free");
+        assert!(SpoolLock::try_acquire(&spool).unwrap().is_none(), "held");
+        drop(first);
+        assert!(
+            SpoolLock::try_acquire(&spool).unwrap().is_some(),
+            "released"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(spool.join(LOCK_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_as_the_spool_lock_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = dir.path().join("spool");
+        create_private_dir(&spool).unwrap();
+        let target = dir.path().join("elsewhere");
+        fs::write(&target, b"not ours").unwrap();
+        std::os::unix::fs::symlink(&target, spool.join(LOCK_FILE)).unwrap();
+        let e = SpoolLock::try_acquire(&spool).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        assert_eq!(fs::read(&target).unwrap(), b"not ours");
     }
 }

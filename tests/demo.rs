@@ -8,7 +8,7 @@ use std::process::Command;
 
 /// Builds the example with this test's own profile and features (a no-op after `cargo test`,
 /// which builds examples) and returns its path.
-fn microblog_binary() -> PathBuf {
+fn example_binary(name: &str) -> PathBuf {
     let features: Vec<&str> = [
         ("smtp", cfg!(feature = "smtp")),
         ("syslog", cfg!(feature = "syslog")),
@@ -16,6 +16,7 @@ fn microblog_binary() -> PathBuf {
         ("gzip", cfg!(feature = "gzip")),
         ("debug-smtp", cfg!(feature = "debug-smtp")),
         ("cli", cfg!(feature = "cli")),
+        ("tracing", cfg!(feature = "tracing")),
     ]
     .into_iter()
     .filter_map(|(name, on)| on.then_some(name))
@@ -42,7 +43,7 @@ fn microblog_binary() -> PathBuf {
     }
     build
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--example", "microblog", "--no-default-features"])
+        .args(["build", "--example", name, "--no-default-features"])
         .args(["--features", &features.join(",")]);
     if !cfg!(debug_assertions) {
         build.arg("--release");
@@ -62,8 +63,11 @@ fn microblog_binary() -> PathBuf {
         .to_path_buf();
     profile_dir
         .join("examples")
-        .join(format!("microblog{}", std::env::consts::EXE_SUFFIX))
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
+
+/// Both demos serve mail on 127.0.0.1:8025: one at a time.
+static PORT_8025: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn assert_contains(haystack: &str, needle: &str, what: &str) {
     assert!(
@@ -74,7 +78,8 @@ fn assert_contains(haystack: &str, needle: &str, what: &str) {
 
 #[test]
 fn the_microblog_demo_mails_the_error_and_the_panic_and_writes_its_logs() {
-    let binary = microblog_binary();
+    let binary = example_binary("microblog");
+    let _port = PORT_8025.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(&binary)
         .current_dir(dir.path())
@@ -186,5 +191,73 @@ fn the_microblog_demo_mails_the_error_and_the_panic_and_writes_its_logs() {
         logs_part,
         "Microblog startup",
         "the demo's printout of its log",
+    );
+}
+
+/// `cargo run --example microblog_tracing`: the same demo through the tracing front end.
+#[cfg(feature = "tracing")]
+#[test]
+fn the_microblog_tracing_demo_mails_the_error_with_its_spans_and_writes_its_logs() {
+    let binary = example_binary("microblog_tracing");
+    let _port = PORT_8025.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(&binary)
+        .current_dir(dir.path())
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the demo failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(
+        !stdout.contains("cannot start the debugging SMTP server"),
+        "127.0.0.1:8025 is in use by another program; the demo needs it free:\n{stdout}"
+    );
+    let (_, after_requests) = stdout.split_once("-- the mail the admins get").unwrap();
+    let (error_mail, panic_part) = after_requests
+        .split_once("-- a background thread panics --")
+        .unwrap();
+    assert_contains(
+        error_mail,
+        "Subject: Microblog Failure: Exception on /edit_profile [POST]\n",
+        "the error mail",
+    );
+    assert_contains(
+        error_mail,
+        "ERROR in handle [microblog_tracing::routes, examples/microblog_tracing.rs:",
+        "the error mail (funcName: the #[instrument] function)",
+    );
+    assert_contains(
+        error_mail,
+        "[request{method=\"POST\" path=\"/edit_profile\"}:handle]: Exception on /edit_profile [POST]",
+        "the error mail (the span chain)",
+    );
+    assert_contains(
+        error_mail,
+        "Caused by: (sqlite3.IntegrityError) UNIQUE constraint failed: user.username",
+        "the error mail (the error chain of a tracing `dyn Error` field)",
+    );
+    assert_contains(
+        panic_part,
+        "Subject: Microblog Failure: thread 'avatar-resizer' panicked at examples/microblog_tracing.rs:",
+        "the panic mail (a `log` record through the bridge)",
+    );
+    let main_log = std::fs::read_to_string(dir.path().join("logs/microblog-tracing.log")).unwrap();
+    assert_eq!(
+        main_log.matches("Exception on /edit_profile").count(),
+        1,
+        "once:\n{main_log}"
+    );
+    assert!(!main_log.contains("DEBUG"), "{main_log}");
+    let sql_log =
+        std::fs::read_to_string(dir.path().join("logs/microblog-tracing-sql.log")).unwrap();
+    assert_contains(
+        &sql_log,
+        "microblog_tracing::db.update_user: ROLLBACK",
+        "microblog-tracing-sql.log (its own logger at debug, funcName from the span)",
     );
 }

@@ -153,10 +153,14 @@ fn init_file_refuses_broken_configs_and_hot_reload_applies_only_good_ones() {
             .unwrap();
             log4rs::append::Append::flush(&spooling);
         }
-        let spooled: Vec<_> = std::fs::read_dir(&spool)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
+        let mails_in = |dir: &std::path::Path| -> Vec<_> {
+            std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "mail"))
+                .collect()
+        };
+        let spooled = mails_in(&spool);
         assert_eq!(spooled.len(), 1, "{spooled:?}");
         let server = smtp_peer::SmtpServer::start(&[]);
         let other_logs = dir.path().join("other-logs");
@@ -175,10 +179,7 @@ fn init_file_refuses_broken_configs_and_hot_reload_applies_only_good_ones() {
             "a refused reload sent the spool: {:?}",
             server.received()
         );
-        let still: Vec<_> = std::fs::read_dir(&spool)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
+        let still = mails_in(&spool);
         assert_eq!(still, spooled, "the spool was touched");
         assert!(!other_logs.exists(), "a refused reload created a file");
     }

@@ -227,3 +227,82 @@ root: { level: info, appenders: [out] }
     let text = e.to_string();
     assert!(text.contains("did you mean `otel`"), "{text}");
 }
+
+/// Through the `tracing` front end: an event's typed fields, its error (with the chain) and
+/// its function reach the line as they do from `log`.
+#[cfg(feature = "tracing")]
+#[test]
+fn a_tracing_event_becomes_a_line_with_typed_fields_and_its_error_chain() {
+    use log4rs_appenders::encode::{FieldSet, JsonLinesEncoder};
+    use log4rs_appenders::file::RotatingFileAppender;
+    use log4rs_appenders::tracing::AppenderLayer;
+    use tracing_subscriber::prelude::*;
+
+    #[derive(Debug)]
+    struct Constraint;
+    impl std::fmt::Display for Constraint {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("UNIQUE constraint failed: user.username")
+        }
+    }
+    impl std::error::Error for Constraint {}
+
+    #[derive(Debug)]
+    struct SaveError(Constraint);
+    impl std::fmt::Display for SaveError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("cannot save the profile of \"susan\"")
+        }
+    }
+    impl std::error::Error for SaveError {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[tracing::instrument]
+    fn update_user(id: u64) {
+        let error = SaveError(Constraint);
+        tracing::error!(
+            user_id = 42,
+            ratio = 0.25,
+            ok = false,
+            error = &error as &dyn std::error::Error,
+            "Exception on /edit_profile [POST]"
+        );
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.json");
+    let file = RotatingFileAppender::builder()
+        .encoder(Box::new(JsonLinesEncoder::new(FieldSet::Ecs)))
+        .build(&path)
+        .unwrap();
+    let layer = AppenderLayer::new(file);
+    let flush = layer.flush_guard();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || update_user(2));
+    drop(flush);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+    assert_eq!(
+        line["message"], "Exception on /edit_profile [POST]",
+        "{text}"
+    );
+    assert_eq!(line["log.level"], "error");
+    assert_eq!(line["user_id"], 42, "{text}");
+    assert_eq!(line["ratio"], 0.25, "{text}");
+    assert_eq!(line["ok"], false, "{text}");
+    assert_eq!(line["log.origin.function"], "update_user", "{text}");
+    assert_eq!(
+        line["error.message"], "cannot save the profile of \"susan\"",
+        "{text}"
+    );
+    // The front end passes a copy of the chain's texts, whose type says nothing.
+    assert!(line.get("error.type").is_none(), "{text}");
+    assert_eq!(
+        line["error.stack_trace"],
+        "Error: cannot save the profile of \"susan\"\nCaused by: UNIQUE constraint failed: user.username",
+        "{text}"
+    );
+}

@@ -544,3 +544,56 @@ fn lord_howe_child() {
     }
     app.flush();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Several writers sharing one file (`multiprocess: true`) with `when:` and retention
+
+/// Two appenders on one file with `multiprocess: true` (each has its own lock-file handle, so
+/// they exclude each other as two processes do), logging in turn across five days: one rotation
+/// per midnight (whichever writer comes first rotates; the other sees the file moved), every
+/// record exactly once, and retention keeps the two newest days.
+#[test]
+fn two_writers_sharing_a_file_rotate_once_per_midnight_and_keep_every_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("app.log");
+    let clock = FakeClock::at(DEC_1 + 60);
+    let writer = || {
+        builder(&clock)
+            .when(When::Midnight)
+            .utc(true)
+            .backup_count(2)
+            .multiprocess(true)
+            .build(&base)
+            .unwrap()
+    };
+    let (a, b) = (writer(), writer());
+    let mut n = 0;
+    for day in 0..5 {
+        for hour in [1, 9, 17] {
+            clock.set(DEC_1 + day * DAY + hour * 3600);
+            for app in [&a, &b] {
+                n += 1;
+                info(app, &format!("day {day} record {n}"));
+            }
+        }
+    }
+    a.flush();
+    b.flush();
+    let f = files(dir.path());
+    assert_eq!(
+        f.keys().collect::<Vec<_>>(),
+        ["app.log", "app.log.2026-12-03", "app.log.2026-12-04"]
+    );
+    for (name, day) in [
+        ("app.log.2026-12-03", 2),
+        ("app.log.2026-12-04", 3),
+        ("app.log", 4),
+    ] {
+        let lines: Vec<&str> = f[name].lines().collect();
+        assert_eq!(lines.len(), 6, "{name}: {lines:?}");
+        assert!(
+            lines.iter().all(|l| l.starts_with(&format!("day {day} "))),
+            "{name}: {lines:?}"
+        );
+    }
+}

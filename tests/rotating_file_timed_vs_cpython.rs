@@ -338,7 +338,7 @@ fn play(scenario: &Scenario, dir: &Path, side: &dyn Fn(&Path, &Path) -> Command,
         let steps_path = dir.with_extension(format!("steps{i}"));
         std::fs::write(&steps_path, steps(run, &mut record)).unwrap();
         let stamp = dir.with_extension("faketime");
-        std::fs::write(&stamp, format!("@{}\n", run.records[0])).unwrap();
+        std::fs::write(&stamp, format!("{}\n", run.records[0])).unwrap();
         let out = side(&steps_path, dir)
             .env("TZ", "Europe/Berlin")
             .env("LD_PRELOAD", fake)
@@ -496,9 +496,7 @@ fn child() {
         match op {
             "clock" => {
                 let t: u64 = arg.parse().unwrap();
-                std::fs::write(&stamp, format!("@{t}\n")).unwrap();
-                // libfaketime's first reading after a change is a few microseconds early.
-                let _ = SystemTime::now();
+                std::fs::write(&stamp, format!("{t}\n")).unwrap();
                 let now = SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .unwrap()

@@ -546,10 +546,14 @@ fn a_spooled_mail_is_sent_by_the_next_run_and_then_removed() {
     );
 }
 
+/// The spooled mails (and anything else) in `dir`, but not the spool's `.lock`.
 fn spool_files(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    files.retain(|p| p.file_name().is_some_and(|n| n != ".lock"));
+    files.sort();
+    files
 }
 
 #[cfg(unix)]
@@ -872,4 +876,127 @@ root: {{ level: info, appenders: [{root_appenders}] }}
     }
     drop(loaded);
     assert_eq!(server.received().len(), 1, "{:?}", server.received());
+}
+
+/// During a reload to a config with the same `spool_dir`, the old appender is still draining
+/// while the new one starts: one at a time owns the spool, so each spooled mail goes out once.
+#[test]
+fn two_appenders_on_one_spool_dir_send_each_spooled_mail_once() {
+    if !peer() {
+        return;
+    }
+    let spool = tempfile::tempdir().unwrap();
+    let dead_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let old = plain("spool-old", dead_port)
+        .spool_dir(spool.path())
+        .spool_after(Duration::ZERO)
+        .retry_backoff(Duration::from_millis(50))
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    log(&old, Level::Error, 70, "spooled by the old appender");
+    old.flush();
+    assert_eq!(spool_files(spool.path()).len(), 1, "one mail in the spool");
+
+    let server = SmtpServer::start(&[]);
+    let new = plain("spool-new", server.port)
+        .spool_dir(spool.path())
+        .build()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        server.received().is_empty(),
+        "the new appender sent a spool the old one still holds: {:?}",
+        server.received()
+    );
+
+    drop(old); // the reload's old config goes away
+    let mails = server.wait_until(WAIT, |m| !m.is_empty());
+    assert!(
+        mails[0].body.contains("spooled by the old appender"),
+        "{mails:?}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(server.received().len(), 1, "{:?}", server.received());
+    let end = std::time::Instant::now() + WAIT;
+    while !spool_files(spool.path()).is_empty() && std::time::Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        spool_files(spool.path()).is_empty(),
+        "delivered mail left in the spool"
+    );
+    drop(new);
+    assert!(
+        reports_for("spool-new").is_empty(),
+        "{:?}",
+        reports_for("spool-new")
+    );
+}
+
+/// The header lines of a raw mail, with the `To:` header unfolded.
+fn header_lines_and_to(data: &str) -> (Vec<String>, String) {
+    let head = data.split("\r\n\r\n").next().unwrap_or(data);
+    let head = head.split("\n\n").next().unwrap_or(head);
+    let lines: Vec<String> = head.lines().map(str::to_owned).collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("To: "))
+        .expect("a To: header");
+    let mut to = lines[start]["To: ".len()..].to_owned();
+    for l in lines[start + 1..]
+        .iter()
+        .take_while(|l| l.starts_with([' ', '\t']))
+    {
+        to.push_str(l);
+    }
+    (lines, to)
+}
+
+#[test]
+fn ten_thousand_recipients_are_all_in_the_envelope_and_every_header_line_stays_short() {
+    if !peer() {
+        return;
+    }
+    let server = SmtpServer::start(&[]);
+    // 50 recipients: all listed in a folded To: header.
+    let mut few = plain("fifty", server.port);
+    for i in 1..50 {
+        few = few.to(format!("oncall-{i}@example.com"));
+    }
+    let few = few.build().unwrap();
+    log(&few, Level::Error, 1, "to fifty");
+    few.flush();
+    let mails = server.wait_until(WAIT, |m| !m.is_empty());
+    let (lines, to) = header_lines_and_to(&mails[0].data);
+    assert!(lines.iter().all(|l| l.len() <= 78), "{lines:#?}");
+    let listed: Vec<&str> = to.split(", ").collect();
+    assert_eq!(listed.len(), 50, "{to}");
+    assert_eq!(
+        listed, mails[0].to,
+        "the header lists the envelope's recipients in order"
+    );
+
+    // 10,000: the envelope has every one, the header none.
+    let mut many = plain("ten-thousand", server.port).timeout(Duration::from_secs(60));
+    for i in 1..10_000 {
+        many = many.to(format!("oncall-{i}@example.com"));
+    }
+    let many = many.build().unwrap();
+    log(&many, Level::Error, 2, "to ten thousand");
+    many.flush();
+    let mails = server.wait_until(Duration::from_secs(180), |m| m.len() >= 2);
+    assert_eq!(mails.len(), 2, "reports: {:?}", reports_for("ten-thousand"));
+    let m = &mails[1];
+    assert_eq!(m.to.len(), 10_000);
+    let distinct: std::collections::HashSet<&String> = m.to.iter().collect();
+    assert_eq!(distinct.len(), 10_000);
+    assert!(m.to.contains(&"oncall-9999@example.com".to_owned()));
+    let (lines, to) = header_lines_and_to(&m.data);
+    assert_eq!(to, "undisclosed-recipients:;");
+    assert!(lines.iter().all(|l| l.len() <= 78), "{lines:#?}");
+    assert!(m.body.contains("to ten thousand"), "{}", m.body);
 }

@@ -1,6 +1,8 @@
 """CPython's TimedRotatingFileHandler, driven by the steps file that tests/rotating_file_timed_vs_cpython.rs
-also gives our appender. Runs under libfaketime: `clock T` writes `@T` (Unix seconds) to
-$FAKETIME_TIMESTAMP_FILE, which libfaketime re-reads at every clock reading (FAKETIME_NO_CACHE=1).
+also gives our appender. Runs under libfaketime: `clock T` writes `T` (Unix seconds, FAKETIME_FMT=%s) to
+$FAKETIME_TIMESTAMP_FILE, which libfaketime re-reads at every clock reading (FAKETIME_NO_CACHE=1):
+the clock stands still at T until the next `clock` step, so a slow machine cannot move a record
+across a boundary.
 
     python3 timed_rotation_peer.py STEPS DIR
 
@@ -20,9 +22,7 @@ import time
 
 def set_clock(stamp_file, t):
     with open(stamp_file, "w") as f:
-        f.write("@%d\n" % t)
-    # libfaketime's first reading after a change is a few microseconds early; later ones are not.
-    time.time()
+        f.write("%d\n" % t)
     now = int(time.time())
     if now != t:
         sys.exit("the faked clock reads %d, not %d: is libfaketime loaded?" % (now, t))

@@ -160,7 +160,7 @@ impl<'de> SerdeDeserialize<'de> for DefaultValue {
 /// | `filename` | its last component (`db.rs`) | |
 /// | `module` | the last segment of the module path (`db` for `app::db`) | Python uses the file stem; in Rust that is often `mod`, `lib` or `main`, and inline modules have no file |
 /// | `lineno` | the line number, 0 when unknown | |
-/// | `funcName` | the enclosing function for records from this crate's macros ([`crate::info!`] ...), `(unknown function)` for `log::` macros | Rust has no caller frames; the macros record `type_name` of a local item |
+/// | `funcName` | the enclosing function for records from this crate's macros ([`crate::info!`] ...), the innermost span's name for `tracing` events (the function, for `#[instrument]`); `(unknown function)` for `log::` macros | Rust has no caller frames; the macros record `type_name` of a local item |
 /// | `asctime` | `2003-07-08 16:49:45,896` in local time, or [`datefmt`](Self::datefmt) | `datefmt` uses chrono's strftime (`%Z` prints the offset). In the last ~0.1 µs of a second the float `created` rounds up to the next second; as CPython 3.13 (gh-102402), `asctime` then shows that next second with `,000` and `msecs` is 0 |
 /// | `created` | seconds since the epoch, float | taken when the record is encoded |
 /// | `msecs` | the millisecond part of `created`, float (`896.0`) | |
@@ -379,6 +379,7 @@ impl PythonEncoder {
 
     /// A mail subject: like [`new`](Self::new), but fixed text without a field is fine (as
     /// Python's `SMTPHandler` subject is plain text).
+    #[cfg(feature = "smtp")]
     pub(crate) fn subject_line(format: &str) -> Result<Self, FormatError> {
         Self::build(format, std::iter::empty::<(String, DefaultValue)>(), true)
             .map(Self::without_error_chain)

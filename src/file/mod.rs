@@ -73,10 +73,14 @@
 //! - Daylight saving time: Python does arithmetic on Unix seconds and patches ±3600 s; we work
 //!   on the local wall clock and take the first instant it reaches the target. Without a DST
 //!   change both give the same instants and names. Across one, Python 3.13 with `when: H` names
-//!   the backup after the spring change `_03` twice, finds the name taken and never rotates
-//!   again; in a zone whose shift is 30 minutes (Australia/Lord_Howe) its `midnight` rotates at
-//!   23:30 and then stalls. Ours rotates once per local hour / local midnight, names every
-//!   backup once, and never stalls. (A local time the clock skips, 02:30 on the spring change,
+//!   the hour that starts before the spring change `_03` (its +3600 s patch), and after the
+//!   autumn change finds its backup name taken and never rotates again; in a zone whose shift is
+//!   30 minutes (Australia/Lord_Howe) its `midnight` rotates at 23:30 and then stalls. Ours
+//!   rotates once per local hour / local midnight, names every backup for the local time its
+//!   interval starts, and never stalls. `D` rolls at the same local time the next day (Python:
+//!   after 86,400 s, an hour off on the wall clock across a change). The differential test
+//!   (`tests/rotating_file_timed_vs_cpython.rs`) shows both, and requires identical files
+//!   everywhere else. (A local time the clock skips, 02:30 on the spring change,
 //!   is read with the offset before the jump, as Python's `datetime.timestamp()` reads it.)
 //! - When a backup name is taken, Python 3.13 returns without computing the next rollover, so it
 //!   tries (and fails) again at every record; we move on to the next interval.

@@ -151,7 +151,10 @@ impl SmtpAppenderBuilder {
         self
     }
 
-    /// Adds a recipient (`to:`, a list). At least one is required.
+    /// Adds a recipient (`to:`, a list). At least one is required. Up to
+    /// [`MAX_TO_HEADER_RECIPIENTS`](super::MAX_TO_HEADER_RECIPIENTS) recipients are listed in
+    /// the `To:` header (folded at 78 characters, RFC 5322); with more, the header says
+    /// `undisclosed-recipients:;` and the recipients are in the envelope only, as for `Bcc`.
     pub fn to(mut self, to: impl Into<String>) -> Self {
         self.to.push(to.into());
         self
@@ -348,7 +351,7 @@ impl SmtpAppenderBuilder {
                 timeout: self.timeout,
                 single_write_data: self.single_write_data,
             },
-            addressing: Addressing { from, to },
+            addressing: Addressing::new(from, &to)?,
             digest: DigestSettings {
                 batch_window: self.batch_window,
                 max_mails_per_hour: self.max_mails_per_hour,

@@ -2,8 +2,8 @@
 //! the body, and the envelope.
 
 use lettre::address::Envelope;
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Message};
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue, To};
+use lettre::message::{Mailbox, Mailboxes, Message};
 
 use crate::encode::PythonEncoder;
 
@@ -103,11 +103,123 @@ impl Header for RecordsHeader {
     }
 }
 
-/// Sender and recipients, validated once when the appender is built.
+/// With more recipients than this, the `To:` header says `undisclosed-recipients:;` and the
+/// recipients are in the envelope only (`RCPT TO`), as for `Bcc`: a header listing hundreds of
+/// addresses helps no reader, and every recipient would see everyone else's address.
+pub const MAX_TO_HEADER_RECIPIENTS: usize = 50;
+
+/// Header lines are folded to this length where they can be (RFC 5322 section 2.1.1: SHOULD
+/// 78, MUST 998, both without the CRLF).
+const FOLD_AT: usize = 78;
+/// The hard limit of RFC 5322 on a header line, without the CRLF.
+const MAX_LINE: usize = 998;
+
+/// Sender and recipients, validated once when the appender is built, with what every mail
+/// reuses: the envelope and the folded `To:` header (built once, in one pass over the
+/// recipients: building the header a recipient at a time was quadratic).
 #[derive(Clone, Debug)]
 pub(crate) struct Addressing {
     pub from: Mailbox,
-    pub to: Vec<Mailbox>,
+    envelope: Envelope,
+    to_header: ToHeader,
+}
+
+impl Addressing {
+    /// Checks that `to` fits a mail: at least one recipient, and each one short enough for a
+    /// header line.
+    pub(crate) fn new(from: Mailbox, to: &[Mailbox]) -> anyhow::Result<Addressing> {
+        let envelope = Envelope::new(
+            Some(from.email.clone()),
+            to.iter().map(|m| m.email.clone()).collect(),
+        )
+        .map_err(|e| anyhow::anyhow!("field \"to\": {e}"))?;
+        let to_header = if to.len() > MAX_TO_HEADER_RECIPIENTS {
+            ToHeader("undisclosed-recipients:;".to_owned())
+        } else {
+            let encoded = to
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let e = encoded_mailbox(m);
+                    let longest = e.split("\r\n").map(str::len).max().unwrap_or(0);
+                    if longest + "To: ".len() + 1 > MAX_LINE {
+                        anyhow::bail!(
+                            "field \"to[{i}]\": {} characters, too long for a mail header line \
+                             (RFC 5322 allows {MAX_LINE})",
+                            e.len()
+                        );
+                    }
+                    Ok(e)
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            ToHeader(fold_list(&encoded, "To: ".len()))
+        };
+        Ok(Addressing {
+            from,
+            envelope,
+            to_header,
+        })
+    }
+}
+
+/// One mailbox as lettre writes it in a header (quoted or RFC 2047-encoded name).
+fn encoded_mailbox(mailbox: &Mailbox) -> String {
+    let mut headers = lettre::message::header::Headers::new();
+    headers.set(To::from(Mailboxes::from(mailbox.clone())));
+    let line = headers.to_string();
+    line.strip_prefix("To: ")
+        .and_then(|l| l.strip_suffix("\r\n"))
+        .unwrap_or(&line)
+        .to_owned()
+}
+
+/// `items` joined with `, `, starting a new line (CRLF and a space: RFC 5322 folding) before an
+/// item that would take the line past [`FOLD_AT`]; `first_line_used` is the header name's
+/// length. One pass: linear in the total length.
+fn fold_list(items: &[String], first_line_used: usize) -> String {
+    let mut out = String::with_capacity(items.iter().map(|i| i.len() + 3).sum());
+    let mut line = first_line_used;
+    for (n, item) in items.iter().enumerate() {
+        // An item may already hold folds (a long encoded name): its first line is what counts.
+        let first = item.split("\r\n").next().unwrap_or(item).len();
+        if n > 0 {
+            out.push(',');
+            line += 1;
+            if line + 1 + first > FOLD_AT {
+                out.push_str("\r\n ");
+                line = 1;
+            } else {
+                out.push(' ');
+                line += 1;
+            }
+        }
+        out.push_str(item);
+        line = match item.rsplit_once("\r\n") {
+            Some((_, last)) => last.len(),
+            None => line + item.len(),
+        };
+    }
+    out
+}
+
+/// The `To:` header, folded once when the appender is built (lettre's own `To` does not fold
+/// between addresses, and is rebuilt from scratch for every added address).
+#[derive(Clone, Debug)]
+struct ToHeader(String);
+
+impl Header for ToHeader {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("To")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ToHeader(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        // Encoded by lettre mailbox by mailbox (ASCII, no bare CR or LF), folded by us.
+        HeaderValue::dangerous_new_pre_encoded(Self::name(), self.0.clone(), self.0.clone())
+    }
 }
 
 /// Builds the message for `digest`.
@@ -124,15 +236,13 @@ pub(crate) fn compose(addressing: &Addressing, digest: DigestMail) -> anyhow::Re
     } else {
         subject = sanitize_header(&subject, MAX_SUBJECT_CHARS);
     }
-    let mut builder = Message::builder()
+    let message = Message::builder()
         .from(addressing.from.clone())
+        .header(addressing.to_header.clone())
+        .envelope(addressing.envelope.clone())
         .subject(subject)
         .header(ContentType::TEXT_PLAIN)
-        .header(RecordsHeader(digest.records));
-    for to in &addressing.to {
-        builder = builder.to(to.clone());
-    }
-    let message = builder
+        .header(RecordsHeader(digest.records))
         .body(digest.body)
         .map_err(|e| anyhow::anyhow!("cannot build the mail: {e}"))?;
     Ok(OutgoingMail {
@@ -160,5 +270,83 @@ mod tests {
         assert_eq!(s.chars().count(), 20);
         assert!(s.ends_with('…'));
         assert_eq!(sanitize_header("short", 20), "short");
+    }
+
+    fn mailboxes(n: usize) -> Vec<Mailbox> {
+        (0..n)
+            .map(|i| format!("oncall-{i}@example.com").parse().unwrap())
+            .collect()
+    }
+
+    fn digest() -> DigestMail {
+        DigestMail {
+            subject: "ERROR in app: boom".into(),
+            records: 1,
+            body: "boom\n".into(),
+        }
+    }
+
+    fn header_lines(bytes: &[u8]) -> Vec<String> {
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let head = text.split("\r\n\r\n").next().unwrap().to_owned();
+        head.split("\r\n").map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn a_long_to_header_is_folded_within_78_characters_and_lists_everyone() {
+        let to = mailboxes(MAX_TO_HEADER_RECIPIENTS);
+        let from: Mailbox = "app@example.com".parse().unwrap();
+        let mail = compose(&Addressing::new(from, &to).unwrap(), digest()).unwrap();
+        let lines = header_lines(&mail.bytes);
+        assert!(lines.iter().all(|l| l.len() <= FOLD_AT), "{lines:#?}");
+        // The To: header and its continuation lines, unfolded, list every recipient in order.
+        let start = lines.iter().position(|l| l.starts_with("To: ")).unwrap();
+        let mut unfolded = lines[start]["To: ".len()..].to_owned();
+        for l in lines[start + 1..].iter().take_while(|l| l.starts_with(' ')) {
+            unfolded.push_str(l);
+        }
+        let listed: Vec<&str> = unfolded.split(", ").collect();
+        let expected: Vec<String> = to.iter().map(|m| m.email.to_string()).collect();
+        assert_eq!(listed, expected);
+        assert_eq!(mail.envelope.to().len(), MAX_TO_HEADER_RECIPIENTS);
+    }
+
+    #[test]
+    fn beyond_the_threshold_recipients_are_in_the_envelope_only() {
+        let to = mailboxes(10_000);
+        let from: Mailbox = "app@example.com".parse().unwrap();
+        let mail = compose(&Addressing::new(from, &to).unwrap(), digest()).unwrap();
+        let lines = header_lines(&mail.bytes);
+        assert!(
+            lines.contains(&"To: undisclosed-recipients:;".to_owned()),
+            "{lines:#?}"
+        );
+        assert!(lines.iter().all(|l| l.len() <= FOLD_AT), "{lines:#?}");
+        assert_eq!(mail.envelope.to().len(), 10_000);
+        assert_eq!(
+            mail.envelope.to()[9_999].to_string(),
+            "oncall-9999@example.com"
+        );
+    }
+
+    #[test]
+    fn names_keep_their_encoding_and_a_mailbox_too_long_for_a_line_is_refused() {
+        let to: Vec<Mailbox> = vec![
+            "Ops Team <ops@example.com>".parse().unwrap(),
+            "Zoë Ünïcode <zoe@example.com>".parse().unwrap(),
+        ];
+        let from: Mailbox = "app@example.com".parse().unwrap();
+        let mail = compose(&Addressing::new(from.clone(), &to).unwrap(), digest()).unwrap();
+        let text = String::from_utf8(mail.bytes).unwrap();
+        assert!(
+            text.contains("To: \"Ops Team\" <ops@example.com>,\r\n =?utf-8?b?"),
+            "{text}"
+        );
+        assert!(text.is_ascii());
+        let long: Mailbox = format!("{} <long@example.com>", "N".repeat(1200))
+            .parse()
+            .unwrap();
+        let e = Addressing::new(from, &[long]).unwrap_err().to_string();
+        assert!(e.contains("to[0]") && e.contains("998"), "{e}");
     }
 }

@@ -31,7 +31,9 @@ mod transport;
 pub use appender::SmtpAppender;
 pub use builder::{CheckedSmtpAppender, SmtpAppenderBuilder};
 pub use config::Security;
-pub use message::{DEFAULT_BODY_FORMAT, DEFAULT_SUBJECT, MAX_SUBJECT_CHARS};
+pub use message::{
+    DEFAULT_BODY_FORMAT, DEFAULT_SUBJECT, MAX_SUBJECT_CHARS, MAX_TO_HEADER_RECIPIENTS,
+};
 
 use log4rs::append::Append;
 use log4rs::config::Deserializers;

@@ -21,11 +21,25 @@ use crate::worker::Sink;
 use super::message::OutgoingMail;
 use super::spool::Spool;
 use super::transport::{Delivery, SendError, Transport, list_refused};
+use crate::spool::SpoolLock;
 
 /// The longest wait between two delivery attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// An idle connection is closed (QUIT) after this long, rather than left for the server to drop.
 const IDLE_CLOSE: Duration = Duration::from_secs(5);
+/// How often a spool held by another appender is tried again.
+const SPOOL_LOCK_RETRY: Duration = Duration::from_millis(200);
+/// A spool held this long by another appender is reported (a reload's old appender lets go
+/// within its flush timeout; longer means another process uses the same `spool_dir`).
+const SPOOL_LOCK_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Waiting for a spool that another appender holds.
+#[derive(Debug, Clone, Copy)]
+struct LockWait {
+    since: Instant,
+    reported: bool,
+    next_try: Instant,
+}
 
 /// Delivers mails, in order, never giving up on a transient failure.
 #[derive(Debug)]
@@ -37,6 +51,11 @@ pub(crate) struct Outbox {
     retry_at: Option<Instant>,
     retry_backoff: Duration,
     spool: Option<Spool>,
+    /// Held while this appender owns the spool (picks up and sends what is spooled there).
+    spool_lock: Option<SpoolLock>,
+    /// While the spool is held by another appender: since when, whether that was reported, and
+    /// when to try again.
+    spool_lock_wait: Option<LockWait>,
     spool_after: Duration,
     send_streak: FailureStreak,
     spool_streak: FailureStreak,
@@ -47,7 +66,8 @@ pub(crate) struct Outbox {
 }
 
 impl Outbox {
-    /// An outbox that starts with whatever an earlier run left in the spool.
+    /// An outbox that starts with whatever an earlier run left in the spool (once it holds the
+    /// spool: see [`SpoolLock`]).
     pub(crate) fn new(
         name: String,
         transport: Transport,
@@ -55,27 +75,87 @@ impl Outbox {
         spool: Option<Spool>,
         spool_after: Duration,
     ) -> Self {
-        let mut pending = VecDeque::new();
-        if let Some(spool) = &spool {
-            let (mails, errors) = spool.load();
-            for e in errors {
-                report_error(&e.context(format!("appender \"{name}\": skipping a spooled mail")));
-            }
-            pending.extend(mails);
-        }
-        Outbox {
+        let mut outbox = Outbox {
             name,
             transport,
-            pending,
+            pending: VecDeque::new(),
             failures: 0,
             retry_at: None,
             retry_backoff: retry_backoff.max(Duration::from_millis(1)),
             spool,
+            spool_lock: None,
+            spool_lock_wait: None,
             spool_after,
             send_streak: FailureStreak::default(),
             spool_streak: FailureStreak::default(),
             refused_reported: Vec::new(),
             login_refused: false,
+        };
+        outbox.take_spool();
+        outbox
+    }
+
+    /// Takes the spool over if it is free, and then queues what is spooled there (before the
+    /// mails of this run, which are newer), except files this outbox wrote itself meanwhile.
+    fn take_spool(&mut self) {
+        let Some(spool) = &self.spool else { return };
+        if self.spool_lock.is_some() {
+            return;
+        }
+        match SpoolLock::try_acquire(spool.dir()) {
+            Ok(Some(lock)) => {
+                self.spool_lock = Some(lock);
+                self.spool_lock_wait = None;
+                let (mails, errors) = spool.load();
+                for e in errors {
+                    report_error(&e.context(format!(
+                        "appender \"{}\": skipping a spooled mail",
+                        self.name
+                    )));
+                }
+                let known: Vec<_> = self
+                    .pending
+                    .iter()
+                    .filter_map(|m| m.spooled.clone())
+                    .collect();
+                for mail in mails.into_iter().rev() {
+                    if !mail.spooled.as_ref().is_some_and(|p| known.contains(p)) {
+                        self.pending.push_front(mail);
+                    }
+                }
+            }
+            Ok(None) => {
+                let now = Instant::now();
+                let wait = self.spool_lock_wait.get_or_insert(LockWait {
+                    since: now,
+                    reported: false,
+                    next_try: now,
+                });
+                wait.next_try = now + SPOOL_LOCK_RETRY;
+                if !wait.reported && now.duration_since(wait.since) >= SPOOL_LOCK_PATIENCE {
+                    wait.reported = true;
+                    report_error(&anyhow::anyhow!(
+                        "appender \"{}\": spool_dir {} has been in use by another appender for \
+                         {} s (another process with the same spool_dir?); its spooled mails are \
+                         left to that one, and this appender takes them over when it lets go",
+                        self.name,
+                        spool.dir().display(),
+                        SPOOL_LOCK_PATIENCE.as_secs()
+                    ));
+                }
+            }
+            Err(e) => {
+                if self.spool_streak.failed() {
+                    report_error(&e.context(format!("appender \"{}\"", self.name)));
+                }
+                let now = Instant::now();
+                let wait = self.spool_lock_wait.get_or_insert(LockWait {
+                    since: now,
+                    reported: true,
+                    next_try: now,
+                });
+                wait.next_try = now + SPOOL_LOCK_RETRY;
+            }
         }
     }
 
@@ -274,6 +354,7 @@ impl Sink for Outbox {
 
     fn handle(&mut self, batch: &mut Vec<OutgoingMail>) {
         self.pending.extend(batch.drain(..));
+        self.take_spool();
         self.attempt(None);
     }
 
@@ -286,6 +367,7 @@ impl Sink for Outbox {
     }
 
     fn wake(&mut self) {
+        self.take_spool();
         if self.pending.is_empty() {
             if self
                 .transport
@@ -300,17 +382,24 @@ impl Sink for Outbox {
     }
 
     fn next_wake(&self) -> Option<Instant> {
+        let lock_retry = self.spool_lock_wait.map(|w| w.next_try);
         if self.pending.is_empty() || self.login_refused {
-            return self.transport.idle_since().map(|t| t + IDLE_CLOSE);
+            let idle = self.transport.idle_since().map(|t| t + IDLE_CLOSE);
+            return match (idle, lock_retry) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
         }
         let retry = self.retry_at.unwrap_or_else(Instant::now);
-        Some(match self.earliest_spool_due() {
+        let due = match self.earliest_spool_due() {
             Some(s) => s.min(retry),
             None => retry,
-        })
+        };
+        Some(lock_retry.map_or(due, |l| l.min(due)))
     }
 
     fn flush(&mut self, deadline: Instant) {
+        self.take_spool();
         while !self.login_refused {
             self.attempt(Some(deadline));
             let now = Instant::now();

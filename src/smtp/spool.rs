@@ -5,7 +5,8 @@
 //!
 //! File format (`*.mail`): a version line, the envelope sender and recipients, a blank line,
 //! then the message exactly as it goes over the wire (before dot-stuffing).
-//! One appender (one process) per spool directory.
+//! One appender at a time owns a spool directory ([`crate::spool::SpoolLock`], taken by the
+//! outbox): it alone loads and sends what is spooled there.
 //!
 //! The spool holds full error text, so it is private: the directory is created `0700`, every
 //! file `0600`, and a directory that is a symbolic link or writable by group or others is

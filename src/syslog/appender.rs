@@ -218,7 +218,8 @@ impl Append for SyslogAppender {
         if !done {
             report_error(&anyhow::anyhow!(
                 "appender \"{}\": flush gave up after {FLUSH_TIMEOUT:?}; records still queued \
-                 are sent when {} can be reached",
+                 are sent when {} can be reached (at shutdown, what is not sent within \
+                 shutdown_timeout is reported with its count)",
                 self.settings.name,
                 self.settings.address
             ));

@@ -398,6 +398,11 @@ impl ErrorView<'_> {
             out.extend_from_slice(b"\"panic\"");
             return true;
         }
+        // The tracing front end hands over a copy of the chain's texts: the type is gone.
+        #[cfg(feature = "tracing")]
+        if self.0.is::<crate::tracing::ErrorChain>() {
+            return false;
+        }
         if self.0.is::<std::io::Error>() {
             out.extend_from_slice(b"\"std::io::Error\"");
             return true;
