@@ -83,6 +83,8 @@
 //!
 //! [log4rs]: https://docs.rs/log4rs
 
+#[cfg(any(feature = "smtp", feature = "syslog", feature = "sentry"))]
+mod backoff;
 pub mod config;
 #[cfg(feature = "debug-smtp")]
 pub mod debug_smtp;

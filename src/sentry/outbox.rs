@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use sentry_types::protocol::v7::Event;
 
+use crate::backoff::Backoff;
 use crate::report::{FailureStreak, report_error};
 use crate::worker::Sink;
 
@@ -36,9 +37,7 @@ pub(crate) struct Outbox {
     pending: VecDeque<Pending>,
     /// Envelopes kept in memory at most (without a spool, or when spooling fails).
     max_in_memory: usize,
-    failures: u32,
-    retry_at: Option<Instant>,
-    retry_backoff: Duration,
+    backoff: Backoff,
     send_streak: FailureStreak,
     spool_streak: FailureStreak,
     reject_streak: FailureStreak,
@@ -76,9 +75,7 @@ impl Outbox {
             settings,
             pending,
             max_in_memory: max_in_memory.max(1),
-            failures: 0,
-            retry_at: None,
-            retry_backoff,
+            backoff: Backoff::new(retry_backoff, MAX_BACKOFF),
             send_streak: FailureStreak::default(),
             spool_streak: FailureStreak::default(),
             reject_streak: FailureStreak::default(),
@@ -158,7 +155,7 @@ impl Outbox {
             if deadline.is_some_and(|d| now >= d) {
                 break;
             }
-            if deadline.is_none() && self.retry_at.is_some_and(|at| at > now) {
+            if deadline.is_none() && self.backoff.waiting(now) {
                 break;
             }
             let loaded;
@@ -195,8 +192,7 @@ impl Outbox {
                             self.name
                         )));
                     }
-                    self.failures = 0;
-                    self.retry_at = None;
+                    self.backoff.succeeded();
                     self.reject_streak.recovered();
                     if let Some(failed) = self.send_streak.recovered() {
                         report_error(&anyhow::anyhow!(
@@ -216,7 +212,7 @@ impl Outbox {
                     }
                 }
                 Outcome::RateLimited(until) => {
-                    self.retry_at = Some(until);
+                    self.backoff.pause_until(until);
                     if self.send_streak.failed() {
                         report_error(&anyhow::anyhow!(
                             "appender \"{}\": the server asks to pause for {} s (rate limit); \
@@ -228,12 +224,7 @@ impl Outbox {
                     break;
                 }
                 Outcome::Retry(e) => {
-                    self.failures = self.failures.saturating_add(1);
-                    let backoff = self
-                        .retry_backoff
-                        .saturating_mul(1 << self.failures.saturating_sub(1).min(16))
-                        .min(MAX_BACKOFF);
-                    self.retry_at = Some(Instant::now() + backoff);
+                    self.backoff.failed();
                     if self.send_streak.failed() {
                         let kept = if self.spool.is_some() {
                             "in spool_dir"
@@ -295,7 +286,7 @@ impl Sink for Outbox {
         if self.pending.is_empty() {
             None
         } else {
-            Some(self.retry_at.unwrap_or_else(Instant::now))
+            Some(self.backoff.retry_at().unwrap_or_else(Instant::now))
         }
     }
 

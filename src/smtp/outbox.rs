@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use lettre::Address;
 use lettre::address::Envelope;
 
+use crate::backoff::Backoff;
 use crate::report::{FailureStreak, report_error};
 use crate::worker::Sink;
 
@@ -47,9 +48,7 @@ pub(crate) struct Outbox {
     name: String,
     transport: Transport,
     pending: VecDeque<OutgoingMail>,
-    failures: u32,
-    retry_at: Option<Instant>,
-    retry_backoff: Duration,
+    backoff: Backoff,
     spool: Option<Spool>,
     /// Held while this appender owns the spool (picks up and sends what is spooled there).
     spool_lock: Option<SpoolLock>,
@@ -79,9 +78,7 @@ impl Outbox {
             name,
             transport,
             pending: VecDeque::new(),
-            failures: 0,
-            retry_at: None,
-            retry_backoff: retry_backoff.max(Duration::from_millis(1)),
+            backoff: Backoff::new(retry_backoff, MAX_BACKOFF),
             spool,
             spool_lock: None,
             spool_lock_wait: None,
@@ -167,7 +164,7 @@ impl Outbox {
         }
         while let Some(mail) = self.pending.front() {
             let now = Instant::now();
-            if self.retry_at.is_some_and(|t| t > now) || deadline.is_some_and(|d| now >= d) {
+            if self.backoff.waiting(now) || deadline.is_some_and(|d| now >= d) {
                 break;
             }
             match self.transport.send(&mail.envelope, &mail.bytes) {
@@ -179,8 +176,7 @@ impl Outbox {
                     }
                     self.pending.pop_front();
                     self.report_refused(&delivery);
-                    self.failures = 0;
-                    self.retry_at = None;
+                    self.backoff.succeeded();
                     self.send_streak.recovered();
                 }
                 Ok(delivery) => {
@@ -241,12 +237,7 @@ impl Outbox {
 
     /// Schedules the next attempt with exponential backoff and reports `e` once per streak.
     fn back_off(&mut self, e: anyhow::Error) {
-        self.failures = self.failures.saturating_add(1);
-        let backoff = self
-            .retry_backoff
-            .saturating_mul(1u32 << self.failures.saturating_sub(1).min(16))
-            .min(MAX_BACKOFF);
-        self.retry_at = Some(Instant::now() + backoff);
+        let backoff = self.backoff.failed();
         if self.send_streak.failed() {
             report_error(&e.context(format!(
                 "appender \"{}\": cannot deliver mail, retrying with backoff \
@@ -390,7 +381,7 @@ impl Sink for Outbox {
                 (a, b) => a.or(b),
             };
         }
-        let retry = self.retry_at.unwrap_or_else(Instant::now);
+        let retry = self.backoff.retry_at().unwrap_or_else(Instant::now);
         let due = match self.earliest_spool_due() {
             Some(s) => s.min(retry),
             None => retry,
@@ -406,7 +397,7 @@ impl Sink for Outbox {
             if self.pending.is_empty() || now >= deadline {
                 break;
             }
-            let wait_until = self.retry_at.unwrap_or(now).min(deadline);
+            let wait_until = self.backoff.retry_at().unwrap_or(now).min(deadline);
             std::thread::sleep(
                 wait_until
                     .saturating_duration_since(now)

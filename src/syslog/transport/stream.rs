@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::backoff::Backoff;
 use crate::report::{FailureStreak, report_error};
 use crate::worker::{OnFull, Sink, Worker};
 
@@ -248,8 +249,7 @@ impl StreamTransport {
             pending: VecDeque::new(),
             capacity: c.buffer_capacity.max(1),
             lost: 0,
-            retry_at: None,
-            backoff: MIN_BACKOFF,
+            backoff: Backoff::new(MIN_BACKOFF, MAX_BACKOFF),
             streak: FailureStreak::default(),
             name: c.name.clone(),
             formatter: c.formatter,
@@ -322,8 +322,7 @@ struct StreamSink {
     capacity: usize,
     /// Records lost (buffer or queue full) and not yet reported.
     lost: u64,
-    retry_at: Option<Instant>,
-    backoff: Duration,
+    backoff: Backoff,
     streak: FailureStreak,
     name: String,
     formatter: Arc<Formatter>,
@@ -384,8 +383,7 @@ impl StreamSink {
     /// The next connection attempt waits `backoff` (doubling up to 10 s until a write succeeds),
     /// so a server that accepts and drops connections is not hammered.
     fn back_off(&mut self) {
-        self.retry_at = Some(Instant::now() + self.backoff);
-        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        self.backoff.failed();
     }
 
     /// Writes pending records until none are left, the connection fails, or (without a
@@ -394,7 +392,7 @@ impl StreamSink {
         while !self.pending.is_empty() || self.lost > 0 || self.possibly_lost > 0 {
             if self.conn.is_none() {
                 let now = Instant::now();
-                if let Some(at) = self.retry_at.filter(|at| *at > now) {
+                if let Some(at) = self.backoff.retry_at().filter(|at| *at > now) {
                     match deadline {
                         Some(d) if at < d => std::thread::sleep(at - now),
                         _ => return,
@@ -407,7 +405,7 @@ impl StreamSink {
                 match self.connector.connect(timeout) {
                     Ok(c) => {
                         self.conn = Some(c);
-                        self.retry_at = None;
+                        self.backoff.attempting();
                         self.written_on_connection = 0;
                         self.write_timeout_shortened = false;
                     }
@@ -457,7 +455,7 @@ impl StreamSink {
                     self.pending.drain(..count);
                     self.notice_pending = None;
                     self.written_on_connection += count as u64;
-                    self.backoff = MIN_BACKOFF;
+                    self.backoff.succeeded();
                     let now = Instant::now();
                     while self
                         .recent
@@ -607,7 +605,7 @@ impl Sink for StreamSink {
         if self.pending.is_empty() && self.lost == 0 {
             None
         } else {
-            Some(self.retry_at.unwrap_or_else(Instant::now))
+            Some(self.backoff.retry_at().unwrap_or_else(Instant::now))
         }
     }
 
