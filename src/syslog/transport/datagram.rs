@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
 use crate::worker::{OnFull, Sink, Worker};
 
@@ -234,10 +235,13 @@ impl Outage {
 
 /// What the end of an outage says, to stderr and as a syslog warning.
 fn outage_ended(name: &str, address: &Address, lost: u64) -> String {
-    format!(
-        "appender \"{name}\": {lost} syslog records were lost while {address} was not taking \
-         them; sending works again"
-    )
+    let lost = not_taken(lost, address);
+    format!("appender \"{name}\": {lost}; sending works again")
+}
+
+/// `N syslog records were lost while ADDRESS was not taking them`.
+fn not_taken(count: u64, address: &Address) -> LostRecords<'_> {
+    LostRecords::new(count, "syslog records", Cause::NotTaken { target: address })
 }
 
 /// The datagram transport the appender owns (behind its mutex).
@@ -370,10 +374,9 @@ impl Drop for DatagramTransport {
         let lost = self.outage.take_lost();
         if lost > 0 {
             report_error(&anyhow::anyhow!(
-                "appender \"{}\": shutting down: {lost} syslog records were lost while {} was \
-                 not taking them",
+                "appender \"{}\": shutting down: {}",
                 self.spill_config.name,
-                self.target.address
+                not_taken(lost, &self.target.address)
             ));
         }
     }
@@ -503,10 +506,9 @@ impl Sink for SpillSink {
         let lost = self.outage.take_lost();
         if lost > 0 {
             report_error(&anyhow::anyhow!(
-                "appender \"{}\": shutting down: {lost} syslog records were lost while {} was \
-                 not taking them",
+                "appender \"{}\": shutting down: {}",
                 self.name,
-                self.target.address
+                not_taken(lost, &self.target.address)
             ));
         }
     }

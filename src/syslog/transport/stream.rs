@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::backoff::Backoff;
+use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
 use crate::worker::{OnFull, Sink, Worker};
 
@@ -489,16 +490,25 @@ impl StreamSink {
         }
     }
 
+    /// `N syslog records were lost: the buffer of C records was full while ADDRESS could not be
+    /// reached`.
+    fn buffer_full(&self, count: u64) -> LostRecords<'_> {
+        LostRecords::new(
+            count,
+            "syslog records",
+            Cause::BufferFull {
+                capacity: self.capacity,
+                target: &self.connector.address,
+            },
+        )
+    }
+
     /// Puts a record saying how many records were (or may have been) lost at the front of the
     /// pending ones, and reports the same to stderr.
     fn queue_lost_notice(&mut self) {
         let mut parts = Vec::new();
         if self.lost > 0 {
-            parts.push(format!(
-                "{} syslog records were lost: the buffer of {} records was full while {} could \
-                 not be reached",
-                self.lost, self.capacity, self.connector.address
-            ));
+            parts.push(self.buffer_full(self.lost).to_string());
         }
         if self.possibly_lost > 0 {
             parts.push(format!(
@@ -553,10 +563,7 @@ impl StreamSink {
             ));
         }
         if lost > 0 {
-            parts.push(format!(
-                "{lost} records were lost earlier (the buffer of {} records was full)",
-                self.capacity
-            ));
+            parts.push(self.buffer_full(lost).to_string());
         }
         if possibly_lost > 0 {
             parts.push(format!(
