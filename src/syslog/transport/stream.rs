@@ -190,7 +190,7 @@ pub(crate) fn remaining(deadline: Instant) -> Duration {
 }
 
 /// The error of a server that did not close its end in time.
-pub(crate) fn not_closed_in_time() -> io::Error {
+fn not_closed_in_time() -> io::Error {
     io::Error::new(
         io::ErrorKind::TimedOut,
         "the server did not confirm the end of the connection in time",
