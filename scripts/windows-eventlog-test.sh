@@ -2,10 +2,13 @@
 # The Windows Event Log appender, for real: cross-builds examples/eventlog_smoke.rs for
 # x86_64-pc-windows-gnu, runs it under wine, and checks from the Linux side (wine's stderr with
 # WINEDEBUG=+eventlog) that each record reached ReportEventW with the right type, id, category
-# and text, and (wine's registry) that registering and deregistering a source work. Then runs
-# the crate's eventlog unit and integration tests built for Windows, under wine.
+# and text, both from `log` records through log4rs and from `tracing` events through the tracing
+# front end (fields, spans, an error chain, each once), and (wine's registry) that registering
+# and deregistering a source work. Then runs the crate's eventlog unit and integration tests
+# built for Windows, under wine.
 #
-# Needs scripts/install/windows.sh (mingw-w64, wine, the Rust target) and python3.
+# Needs scripts/install/windows.sh (mingw-w64, wine, the Rust target) and python3; without them it
+# says SKIPPED and exits 0, unless LOG4RS_APPENDERS_REQUIRE_PEERS=1 (scripts/test.sh sets it).
 # Exits non-zero on any failure; ends with "eventlog-wine: N passed, M failed".
 # Under wine events are not stored, so Event Viewer's rendering through the registered message
 # file cannot be checked here (see docs/readme/eventlog.md).
@@ -24,8 +27,8 @@ if ! cargo check --quiet --target x86_64-pc-windows-gnu --all-features --all-tar
 fi
 
 echo "== building examples/eventlog_smoke.rs for x86_64-pc-windows-gnu"
-cargo build --quiet --target x86_64-pc-windows-gnu --no-default-features --features eventlog \
-    --example eventlog_smoke
+cargo build --quiet --target x86_64-pc-windows-gnu --no-default-features \
+    --features eventlog,tracing --example eventlog_smoke
 exe="$exe_dir/eventlog_smoke.exe"
 
 passed=0
@@ -42,8 +45,8 @@ run() { # run NAME ARGS...: runs the program, output in $work/NAME.{out,err}
     shift
     wine "$exe" "$@" >"$work/$name.out" 2>"$work/$name.err"
 }
-events_ok() { # events_ok NAME hint|nohint
-    python3 scripts/windows/check_wine_eventlog.py "$work/$1.err" "$2" >"$work/$1.check" 2>&1
+events_ok() { # events_ok NAME hint|nohint [log|tracing]
+    python3 scripts/windows/check_wine_eventlog.py "$work/$1.err" "$2" "${3:-log}" >"$work/$1.check" 2>&1
     local rc=$?
     sed 's/^/     /' "$work/$1.check"
     return $rc
@@ -87,6 +90,12 @@ WINEDEBUG=-all,+eventlog,fixme+advapi run log-registered log "$source" || true
 check "log run sees the source registered" contains "$work/log-registered.out" "source $source registered: true"
 check "records arrive as before, and no registration hint" events_ok log-registered nohint
 
+echo "== tracing events through the tracing front end (tracing::init_config)"
+WINEDEBUG=-all,+eventlog,fixme+advapi run tracing-registered tracing "$source" || true
+check "tracing run exits 0" contains "$work/tracing-registered.out" "logged"
+check "each event (typed field, span chain, funcName, error chain; a log record through the bridge) reached ReportEventW once, by level" \
+    events_ok tracing-registered nohint tracing
+
 echo "== another log and an explicit message file"
 check "registering in log $ops_log with a given message file succeeds" \
     run reg-ops register "$source" "$ops_log" '%ProgramFiles%\Microblog\messages.dll'
@@ -105,7 +114,7 @@ check "deregistering again says it was not registered" contains "$work/dereg-aga
 echo "== the crate's eventlog tests, built for Windows and run under wine"
 if CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/windows/wine-runner.sh" \
     LOG4RS_APPENDERS_WINE_SHIM="$shim" \
-    cargo test --quiet --target x86_64-pc-windows-gnu --no-default-features --features eventlog \
+    cargo test --quiet --target x86_64-pc-windows-gnu --no-default-features --features eventlog,tracing \
     --lib --test eventlog >"$work/cargo-test.log" 2>&1; then
     echo "PASS cargo test --target x86_64-pc-windows-gnu (lib + tests/eventlog.rs) under wine"
     passed=$((passed + 1))

@@ -2,18 +2,19 @@
 //! hot reload (`refresh_rate`) that only ever applies a config with no problems.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use crate::config::{ConfigError, LoadedConfig, load_config_file};
+use crate::config::{ConfigError, check_config_file, load_config_file};
 
 /// Why logging could not start.
 #[derive(Debug)]
 pub enum InitError {
     /// The config has problems (every one is listed); nothing was started.
     Config(ConfigError),
-    /// Another logger is already installed for this process (`log::set_logger` was called).
+    /// Another logger is already installed for this process (`log::set_logger` was called);
+    /// nothing was started.
     AlreadyInitialized,
 }
 
@@ -103,11 +104,7 @@ impl Drop for LogHandle {
             stop.store(true, Ordering::Relaxed);
         }
         log::logger().flush();
-        let off = log4rs::Config::builder()
-            .build(log4rs::config::Root::builder().build(log::LevelFilter::Off));
-        if let Ok(off) = off {
-            self.handle.set_config(off);
-        }
+        self.handle.set_config(logging_off());
     }
 }
 
@@ -119,11 +116,23 @@ impl Drop for LogHandle {
 /// (otherwise the problems are reported and the running config stays).
 pub fn init_file(path: impl AsRef<Path>) -> Result<LogHandle, InitError> {
     let path = path.as_ref().to_path_buf();
-    let LoadedConfig {
-        config,
-        refresh_rate,
-    } = load_config_file(&path)?;
-    let mut handle = init_config(config)?;
+    let checked = check_config_file(&path)?;
+    let refresh_rate = checked.refresh_rate();
+    // The process-wide logger first: when another one is installed, nothing has started yet.
+    let handle = claim_logger()?;
+    let loaded = match checked.start() {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            // Kept for a corrected retry in this process (logging stays off until then).
+            *UNUSED_LOGGER.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
+            return Err(e.into());
+        }
+    };
+    handle.set_config(loaded.config);
+    let mut handle = LogHandle {
+        handle,
+        stop_reload: None,
+    };
     if let Some(rate) = refresh_rate {
         let stop = Arc::new(AtomicBool::new(false));
         let log4rs_handle = handle.handle.clone();
@@ -140,13 +149,47 @@ pub fn init_file(path: impl AsRef<Path>) -> Result<LogHandle, InitError> {
 
 /// Starts logging with a config built in code (see the crate docs for the builder side).
 pub fn init_config(config: log4rs::Config) -> Result<LogHandle, InitError> {
-    // `%(relativeCreated)d` counts from here, as Python's counts from logging's import.
-    crate::encode::python::logging_start_ns();
-    let handle = log4rs::init_config(config).map_err(|_| InitError::AlreadyInitialized)?;
+    let handle = claim_logger()?;
+    handle.set_config(config);
     Ok(LogHandle {
         handle,
         stop_reload: None,
     })
+}
+
+/// The logger this crate installed whose config could not start: logging is off, and the next
+/// `init_file` / `init_config` in this process takes it instead of failing with
+/// [`InitError::AlreadyInitialized`].
+static UNUSED_LOGGER: Mutex<Option<log4rs::Handle>> = Mutex::new(None);
+
+/// Installs log4rs as the process-wide `log` logger with logging off, before any appender of the
+/// config starts (`log::set_logger` cannot be asked first, only tried), or takes the one a failed
+/// start left.
+fn claim_logger() -> Result<log4rs::Handle, InitError> {
+    // `%(relativeCreated)d` counts from here, as Python's counts from logging's import.
+    crate::encode::python::logging_start_ns();
+    if let Some(handle) = UNUSED_LOGGER
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+    {
+        return Ok(handle);
+    }
+    // Not `log4rs::init_config`: it sets the max level before it tries, so a refused call would
+    // turn off the logger that is already installed.
+    let logger = log4rs::Logger::new(logging_off());
+    let handle = logger.handle();
+    log::set_boxed_logger(Box::new(logger)).map_err(|_| InitError::AlreadyInitialized)?;
+    Ok(handle)
+}
+
+/// A config with no appenders and the root logger off.
+pub(crate) fn logging_off() -> log4rs::Config {
+    let root = log4rs::config::Root::builder().build(log::LevelFilter::Off);
+    // log4rs refuses only unknown or duplicate appender names, and this config has none.
+    log4rs::Config::builder()
+        .build(root)
+        .unwrap_or_else(|_| unreachable!("a config without appenders is valid"))
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {

@@ -94,6 +94,7 @@ pub mod eventlog;
 pub mod fields;
 pub mod file;
 mod init;
+mod lost;
 pub mod macros;
 mod panic;
 pub mod registry;

@@ -646,3 +646,63 @@ fn check_lists_ten_thousand_loggers_each_with_its_route() {
     let app = format!("  {:10}  warn  -> a1  (additive: false)", "app");
     assert!(loggers.contains(&app.as_str()), "{app}");
 }
+
+#[test]
+fn send_test_into_a_closed_pipe_exits_0_quietly() {
+    // `send-test cfg | head -0`: the reader is gone before the first verdict is printed.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let config = write(
+        dir.path(),
+        "file.yaml",
+        &format!(
+            "appenders:\n  f: {{ kind: file, path: {:?} }}\nroot: {{ level: info, appenders: [f] }}\n",
+            log.display().to_string()
+        ),
+    );
+    let mut child = Command::new(BIN)
+        .args(["send-test", &config])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn smtp_debug_server_whose_reader_went_away_stops_quietly_at_the_next_mail() {
+    if !support::peer_available("python3", "apt-get install python3") {
+        return;
+    }
+    // `smtp-debug-server | head -1`: the reader leaves after the greeting; the next mail cannot
+    // be printed, so the server ends (exit 0, nothing on stderr) instead of panicking.
+    let (mut child, stdout, port) = start_debug_server(&[]);
+    drop(stdout);
+    let client = Command::new("python3")
+        .args([
+            "-c",
+            r#"
+import smtplib, sys
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
+    s.sendmail("a@localhost", ["b@localhost"], "Subject: x\r\n\r\nbody\r\n")
+"#,
+            &port.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        client.status.success(),
+        "{}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+    let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}

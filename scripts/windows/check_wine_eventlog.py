@@ -6,7 +6,9 @@ Run wine with WINEDEBUG=-all,+eventlog,fixme+advapi: for each ReportEventW call 
 then the string on the channel of its type (err: error, warn: warning, trace: information):
   err:eventlog:ReportEventW L"text"          (escaped like C, cut after ~290 characters)
 
-usage: check_wine_eventlog.py STDERR_FILE (hint|nohint)
+usage: check_wine_eventlog.py STDERR_FILE (hint|nohint) [log|tracing]
+`log` (the default) checks `eventlog_smoke log`, `tracing` checks `eventlog_smoke tracing` (the
+tracing front end: fields, spans, an error chain, a `log` record through the bridge; each once).
 Prints one line per check and exits 1 if any failed.
 """
 import re
@@ -59,8 +61,28 @@ def expected_events():
     ]
 
 
+def expected_tracing_events():
+    """What `eventlog_smoke tracing` reports: its Python encoder's format is
+    `%(levelname)s %(name)s %(funcName)s [%(spans)s] %(message)s user_id=%(user_id)s`."""
+    spans = 'save_profile [request{id=7}:save_profile{attempt=1 user="susan"}]'
+    return [
+        # A typed field, the span chain, the #[instrument] function as funcName, the error chain.
+        (ERROR, 7, 1000, "ERROR smoke %s cannot save the profile user_id=42\n"
+         'Error: cannot save the profile of "susan"\n'
+         "Caused by: disk full on C:\\data" % spans, True),
+        (WARNING, 7, 2000, "WARNING smoke %s queue almost full user_id=-" % spans, True),
+        # A `log` record through the LogBridge: the same appender, the span chain, once.
+        (WARNING, 7, 2000, "WARNING smoke %s a log record through the bridge user_id=-" % spans, True),
+        # Outside spans; the trace event is below the root level and must not appear.
+        (INFORMATION, 7, 3000, "INFO smoke (unknown function) [] user caf\u00e9 logged in user_id=7", True),
+        # No message: the fields are the message.
+        (INFORMATION, 7, 3000, "DEBUG smoke (unknown function) [] elapsed_ms=12 user_id=-", True),
+    ]
+
+
 def main():
     path, hint = sys.argv[1], sys.argv[2]
+    mode = sys.argv[3] if len(sys.argv) > 3 else "log"
     lines = open(path, encoding="utf-8", errors="replace").read().splitlines()
     calls = []
     pending = None
@@ -85,7 +107,7 @@ def main():
         failures += 0 if ok else 1
         print(("PASS " if ok else "FAIL ") + what)
 
-    expected = expected_events()
+    expected = expected_tracing_events() if mode == "tracing" else expected_events()
     check(len(calls) == len(expected), "%d ReportEventW calls (expected %d)" % (len(calls), len(expected)))
     for i, ((etype, cat, eid, text, whole), call) in enumerate(zip(expected, calls)):
         (got_type, got_cat, got_id), channel, got_text = call

@@ -8,6 +8,8 @@ use log4rs::config::Deserializers;
 use log4rs::encode::Encode;
 use log4rs::encode::writer::simple::SimpleWriter;
 
+#[cfg(windows)]
+use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
 
 use super::builder::{CheckedWindowsEventLogAppender, WindowsEventLogAppenderBuilder};
@@ -243,11 +245,14 @@ impl WindowsEventLogAppender {
 
     /// Says how many records a streak of failures lost: on stderr and as a warning event.
     fn report_recovery(&self, source: &windows::EventSource, lost: u64) {
-        let text = format!(
-            "{}: the Windows Event Log accepts records again; {lost} record(s) could not be \
-             written while it failed",
-            self.describe()
+        let lost = LostRecords::new(
+            lost,
+            "record(s)",
+            Cause::NotTaken {
+                target: &"the Windows Event Log",
+            },
         );
+        let text = format!("{}: {lost}; it accepts records again", self.describe());
         report_error(&anyhow::anyhow!("{text}"));
         for part in message::event_strings(&text, LongMessages::Truncate) {
             let _ = source.report(EventType::Warning, self.category, 0, &part);

@@ -11,7 +11,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use log::{Level, Record};
 use log4rs::append::Append;
@@ -29,6 +29,7 @@ use super::retention::Retention;
 use super::rollover::{BackupNamer, rotate};
 use super::schedule::{Period, Schedule};
 use super::trigger::{FileState, Trigger};
+use crate::lost::{Cause, LostRecords};
 use crate::report::FailureStreak;
 use crate::worker::{OnFull, Sink, Worker};
 
@@ -325,12 +326,18 @@ impl Drop for RotatingFileAppender {
         }
         // No later record will carry the lost-records line into the file: say it here.
         if self.shared.streak.is_failing() {
-            crate::report::report_error(&anyhow::anyhow!(
-                "appender \"{}\": {} records were lost because writing to {} failed: {}",
-                self.shared.name,
+            let base = self.shared.names.base().display();
+            let lost = LostRecords::new(
                 self.shared.streak.failures(),
-                self.shared.names.base().display(),
-                state.failure
+                "records",
+                Cause::WriteFailed {
+                    target: &base,
+                    error: &state.failure,
+                },
+            );
+            crate::report::report_error(&anyhow::anyhow!(
+                "appender \"{}\": {lost}",
+                self.shared.name
             ));
         }
     }
@@ -532,15 +539,18 @@ impl Shared {
     /// written straight to the file (never only buffered), and the streak ends only once it is
     /// there: if writing fails again, the same streak goes on and keeps counting.
     fn write_lost_notice(&self, state: &mut State, now: i64) -> io::Result<bool> {
-        let lost = self.streak.failures();
-        let since = chrono::DateTime::from_timestamp_millis(self.streak.since_unix_ms() as i64)
-            .map(|t| {
-                t.with_timezone(&chrono::Local)
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            })
-            .unwrap_or_default();
-        let until = chrono::Local::now().format("%Y-%m-%d %H:%M:%S");
+        let since = UNIX_EPOCH + Duration::from_millis(self.streak.since_unix_ms());
+        let until = SystemTime::now();
+        let base = self.names.base().display();
+        let lost = LostRecords::new(
+            self.streak.failures(),
+            "records",
+            Cause::WriteFailed {
+                target: &base,
+                error: &state.failure,
+            },
+        )
+        .between(since, until);
         let mut line = Vec::new();
         let encoded = self.encoder.encode(
             &mut SimpleWriter(&mut line),
@@ -548,20 +558,14 @@ impl Shared {
                 .level(Level::Error)
                 .target("log4rs_appenders::file")
                 .module_path_static(Some(module_path!()))
-                .args(format_args!(
-                    "appender \"{}\": {lost} records were lost between {since} and {until} because \
-                     writing to {} failed: {}",
-                    self.name,
-                    self.names.base().display(),
-                    state.failure
-                ))
+                .args(format_args!("appender \"{}\": {lost}", self.name))
                 .build(),
         );
         if encoded.is_err() {
             line.clear();
-            line.extend_from_slice(
-                format!("{lost} records were lost between {since} and {until}\n").as_bytes(),
-            );
+            let when = LostRecords::new(self.streak.failures(), "records", Cause::Unsaid)
+                .between(since, until);
+            line.extend_from_slice(format!("{when}\n").as_bytes());
         }
         let rotated = self.roll_if_due(state, line.len() as u64, now)?;
         self.flush_buffer(state)?;

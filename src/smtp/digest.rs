@@ -10,6 +10,10 @@ use std::time::{Duration, Instant, SystemTime};
 use log::Level;
 
 use super::message::DigestMail;
+use crate::lost::{Cause, LostRecords};
+
+/// Why `on_full: drop` lost records: the queue to the mail worker was full.
+const MAIL_QUEUE_FULL: Cause<'static> = Cause::QueueFull { queue: "mail" };
 
 /// One record as the application thread queues it: already rendered, owning its strings.
 #[derive(Debug)]
@@ -324,18 +328,14 @@ impl Digest {
             );
         }
         if self.dropped > 0 {
-            let _ = writeln!(
-                body,
-                "Dropped: {} record(s) were lost because the mail queue was full (on_full: drop).",
-                self.dropped
-            );
+            let lost = LostRecords::new(self.dropped, "record(s)", MAIL_QUEUE_FULL);
+            let _ = writeln!(body, "Dropped: {lost}.");
         }
         if self.dropped_context > 0 {
+            let lost = LostRecords::new(self.dropped_context, "context record(s)", MAIL_QUEUE_FULL);
             let _ = writeln!(
                 body,
-                "Dropped: {} context record(s) were lost because the mail queue was full \
-                 (on_full: drop); the records shown before an error may be incomplete.",
-                self.dropped_context
+                "Dropped: {lost}; the records shown before an error may be incomplete."
             );
         }
         if let Some(since) = self.held_since {

@@ -61,19 +61,20 @@ impl SyslogAppender {
     /// connects in the background).
     pub fn start(settings: CheckedSyslogAppender) -> anyhow::Result<SyslogAppender> {
         let transport = match &settings.address {
-            Address::Udp(host, port) => Transport::Datagram(DatagramTransport::new(
-                DgramTarget::udp(host.clone(), *port),
-                settings.max_message_size,
-                spill_config(&settings),
-            )),
             #[cfg(unix)]
-            Address::Unix(path) | Address::UnixDgram(path) => {
+            Address::Udp(..) | Address::Unix(_) | Address::UnixDgram(_) => {
                 Transport::Datagram(DatagramTransport::new(
-                    DgramTarget::unix(path.clone()),
+                    DgramTarget::new(settings.address.clone()),
                     settings.max_message_size,
                     spill_config(&settings),
                 ))
             }
+            #[cfg(not(unix))]
+            Address::Udp(..) => Transport::Datagram(DatagramTransport::new(
+                DgramTarget::new(settings.address.clone()),
+                settings.max_message_size,
+                spill_config(&settings),
+            )),
             // `Address::parse` refuses these without unix sockets; never reached.
             #[cfg(not(unix))]
             Address::Unix(_) | Address::UnixDgram(_) => {
@@ -117,41 +118,11 @@ fn spill_config(s: &CheckedSyslogAppender) -> SpillConfig {
 }
 
 fn stream_transport(s: &CheckedSyslogAppender) -> std::io::Result<StreamTransport> {
-    let (connector, default_framing) = match &s.address {
-        Address::Tcp(host, port) => (
-            Connector::Tcp {
-                host: host.clone(),
-                port: *port,
-            },
-            Framing::OctetCounting,
-        ),
-        Address::Tls(host, port) => {
-            let config = s
-                .tls
-                .clone()
-                .ok_or_else(|| std::io::Error::other("no TLS settings"))?;
-            (
-                Connector::Tls {
-                    host: host.clone(),
-                    port: *port,
-                    config,
-                },
-                Framing::OctetCounting,
-            )
-        }
-        #[cfg(unix)]
-        Address::Unix(path) | Address::UnixStream(path) | Address::UnixDgram(path) => {
-            (Connector::Unix { path: path.clone() }, Framing::Newline)
-        }
-        #[cfg(not(unix))]
-        Address::Unix(_) | Address::UnixStream(_) | Address::UnixDgram(_) => {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::Unsupported,
-                super::transport::NO_UNIX_SOCKETS,
-            ));
-        }
-        Address::Udp(..) => return Err(std::io::Error::other("UDP is not a stream")),
+    let default_framing = match &s.address {
+        Address::Tcp(..) | Address::Tls(..) => Framing::OctetCounting,
+        _ => Framing::Newline,
     };
+    let connector = Connector::new(s.address.clone(), s.tls.clone())?;
     StreamTransport::spawn(StreamConfig {
         name: s.name.clone(),
         connector,
@@ -223,20 +194,6 @@ impl Append for SyslogAppender {
                 self.settings.name,
                 self.settings.address
             ));
-        }
-    }
-}
-
-impl std::fmt::Display for Address {
-    /// The address as written in a config (`udp://host:514`, `unix:/dev/log`).
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Address::Unix(p) => write!(f, "unix:{}", p.display()),
-            Address::UnixDgram(p) => write!(f, "unix-dgram:{}", p.display()),
-            Address::UnixStream(p) => write!(f, "unix-stream:{}", p.display()),
-            Address::Udp(h, p) => write!(f, "udp://{h}:{p}"),
-            Address::Tcp(h, p) => write!(f, "tcp://{h}:{p}"),
-            Address::Tls(h, p) => write!(f, "tls://{h}:{p}"),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! `eventlog register|deregister|status SOURCE`: Windows Event Log source registration.
 
+use std::io::{self, Write};
+
 use clap::{Args, Subcommand};
 
 #[derive(Subcommand, Debug)]
@@ -34,8 +36,9 @@ pub struct Source {
     log: String,
 }
 
+/// Runs `action`; the verdict goes to `out`, a failure to stderr (`Ok(false)`).
 #[cfg(feature = "eventlog")]
-pub fn run(action: Action) -> bool {
+pub fn run(action: Action, out: &mut dyn Write) -> io::Result<bool> {
     use log4rs_appenders::eventlog::SourceRegistration;
 
     let registration = |s: &Source| SourceRegistration::new(&s.source).log(&s.log);
@@ -79,18 +82,19 @@ pub fn run(action: Action) -> bool {
     };
     match result {
         Ok(message) => {
-            println!("{message}");
-            true
+            writeln!(out, "{message}")?;
+            Ok(true)
         }
         Err(e) => {
             eprintln!("{e:#}");
-            false
+            Ok(false)
         }
     }
 }
 
+/// Without the `eventlog` feature: says how to get it (`Ok(false)`).
 #[cfg(not(feature = "eventlog"))]
-pub fn run(action: Action) -> bool {
+pub fn run(action: Action, _out: &mut dyn Write) -> io::Result<bool> {
     let source = match &action {
         Action::Register { source, .. }
         | Action::Deregister { source }
@@ -101,5 +105,5 @@ pub fn run(action: Action) -> bool {
          Event Log (cargo feature `eventlog`); install it with that feature, on Windows",
         source.source
     );
-    false
+    Ok(false)
 }

@@ -89,34 +89,33 @@ fn parse_level(s: &str) -> Result<log::Level, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ok = match cli.command {
-        Command::Check { config } => {
-            // Buffered: one write per line is slow for tens of thousands of loggers.
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            match check::run(&config, &mut out).and_then(|ok| out.flush().map(|()| ok)) {
-                Ok(ok) => ok,
-                // A reader that stopped early (`check cfg | head -2`) is not a failure.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("cannot write the summary: {e}");
-                    false
-                }
-            }
-        }
+    // Buffered (one write per line is slow for tens of thousands of loggers), but not locked: a
+    // console appender that send-test runs writes to stdout too.
+    let mut out = std::io::BufWriter::new(std::io::stdout());
+    let result = match cli.command {
+        Command::Check { config } => check::run(&config, &mut out),
         Command::SendTest {
             config,
             level,
             logger,
             message,
-        } => send_test::run(&config, level, &logger, message),
+        } => send_test::run(&config, level, &logger, message, &mut out),
         Command::SmtpDebugServer { listen, max_mails } => {
-            smtp_debug_server::run(&listen, max_mails)
+            smtp_debug_server::run(&listen, max_mails, &mut out)
         }
-        Command::Eventlog { action } => eventlog::run(action),
-    };
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+        Command::Eventlog { action } => eventlog::run(action, &mut out),
+    }
+    .and_then(|ok| out.flush().map(|()| ok));
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        // A reader that stopped early (`check cfg | head -2`, `smtp-debug-server | head`) is not
+        // a failure: stop quietly, as ripgrep and the coreutils do (Rust ignores SIGPIPE, so
+        // without this every print would panic).
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cannot write to standard output: {e}");
+            ExitCode::from(1)
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! appender that had it: `append`'s own error, or what its background worker reports (through
 //! `set_error_handler`; our appenders name themselves in those reports) while it flushes.
 
+use std::io::{self, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -13,7 +14,15 @@ use log4rs_appenders::config::load_config_file;
 
 use crate::summary::{self, AppenderInfo};
 
-pub fn run(path: &Path, level: log::Level, logger: &str, message: Option<String>) -> bool {
+/// Sends the record and writes the verdicts to `out`; `Ok(false)` when nothing was sent or an
+/// appender failed. A write error on `out` (a reader that went away) is returned.
+pub fn run(
+    path: &Path,
+    level: log::Level,
+    logger: &str,
+    message: Option<String>,
+    out: &mut dyn Write,
+) -> io::Result<bool> {
     let loaded = match load_config_file(path) {
         Ok(loaded) => loaded,
         Err(e) => {
@@ -22,13 +31,14 @@ pub fn run(path: &Path, level: log::Level, logger: &str, message: Option<String>
                 "{}: the config has problems, so nothing was sent (run `log4rs-appenders check` after fixing them)",
                 path.display()
             );
-            return false;
+            return Ok(false);
         }
     };
     let config = loaded.config;
     let infos = summary::appenders(path);
     let route = summary::Routes::new(&config).route(logger);
-    println!(
+    writeln!(
+        out,
         "logger {logger:?} -> configured logger {:?} (level {}), appenders: {}",
         route.logger,
         route.level.as_str().to_ascii_lowercase(),
@@ -37,7 +47,8 @@ pub fn run(path: &Path, level: log::Level, logger: &str, message: Option<String>
         } else {
             route.appenders.join(", ")
         }
-    );
+    )?;
+    out.flush()?;
     if level > route.level {
         eprintln!(
             "not sent: logger {:?} is at level {}, so a {} record on {logger:?} goes nowhere; \
@@ -47,11 +58,11 @@ pub fn run(path: &Path, level: log::Level, logger: &str, message: Option<String>
             level.as_str().to_ascii_lowercase(),
             route.level.as_str().to_ascii_lowercase(),
         );
-        return false;
+        return Ok(false);
     }
     if route.appenders.is_empty() {
         eprintln!("not sent: no appender is attached to logger {logger:?} or its parents");
-        return false;
+        return Ok(false);
     }
 
     let reported = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -101,17 +112,19 @@ pub fn run(path: &Path, level: log::Level, logger: &str, message: Option<String>
             });
         if kind == "windows_event_log" && !cfg!(windows) {
             // Built here only with `on_other_platforms: ignore`, which drops every record.
-            println!(
+            writeln!(
+                out,
                 "  {name} ({kind}): SKIPPED: the Windows Event Log exists only on Windows; here this \
                  appender drops records (on_other_platforms: ignore). Run send-test on the Windows machine"
-            );
+            )?;
             skipped += 1;
             continue;
         }
         if filtered == Some(true) {
-            println!(
+            writeln!(
+                out,
                 "  {name} ({kind}): SKIPPED: its filter rejects a {level} record (not a failure; try another --level)"
-            );
+            )?;
             continue;
         }
         if let Ok(mut r) = reported.lock() {
@@ -139,20 +152,25 @@ pub fn run(path: &Path, level: log::Level, logger: &str, message: Option<String>
             );
         }
         if problems.is_empty() {
-            println!("  {name} ({kind}): DELIVERED: {}", meaning(kind, info));
+            writeln!(out, "  {name} ({kind}): DELIVERED: {}", meaning(kind, info))?;
             delivered += 1;
         } else {
             failed += 1;
-            println!("  {name} ({kind}): FAILED: {}", problems.join("; "));
+            writeln!(out, "  {name} ({kind}): FAILED: {}", problems.join("; "))?;
         }
+        // Each verdict as it comes: a slow mail server should not hide the ones before it.
+        out.flush()?;
     }
-    println!("{delivered} delivered, {failed} failed, {skipped} skipped");
+    writeln!(
+        out,
+        "{delivered} delivered, {failed} failed, {skipped} skipped"
+    )?;
     if failed > 0 {
         // Dropping the appenders would flush the failed ones again and wait out their timeouts
         // once more; the verdict is in, so leave without it (a queued test record is dropped).
         std::mem::forget(config);
     }
-    failed == 0
+    Ok(failed == 0)
 }
 
 /// What "delivered" honestly means for each kind.
@@ -196,10 +214,9 @@ fn meaning(kind: &str, info: Option<&AppenderInfo>) -> String {
 }
 
 fn hostname() -> String {
-    std::env::var("HOSTNAME")
+    hostname::get()
         .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_owned())
+        .and_then(|h| h.into_string().ok())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "this host".to_owned())
 }

@@ -1,11 +1,13 @@
 //! `smtp-debug-server`: prints every mail it receives, like Python's
 //! `python -m smtpd -n -c DebuggingServer localhost:8025`.
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use log4rs_appenders::debug_smtp::DebugSmtpServer;
 
-pub fn run(listen: &str, max_mails: Option<usize>) -> bool {
+/// Serves until `max_mails` mails were printed; a write error on `out` (a reader that went away)
+/// ends the server and is returned.
+pub fn run(listen: &str, max_mails: Option<usize>, out: &mut dyn Write) -> io::Result<bool> {
     let server = match DebugSmtpServer::start(listen) {
         Ok(s) => s,
         Err(e) => {
@@ -15,25 +17,27 @@ pub fn run(listen: &str, max_mails: Option<usize>) -> bool {
                 " (give an address such as 127.0.0.1:8025 with --listen)"
             };
             eprintln!("cannot listen on {listen}: {e}{hint}");
-            return false;
+            return Ok(false);
         }
     };
     let addr = server.local_addr();
-    println!(
+    writeln!(
+        out,
         "debugging SMTP server listening on {addr}: every mail is printed here, none is delivered"
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "point an smtp appender at it with `host: {}`, `port: {}`, `security: none`",
         addr.ip(),
         addr.port()
-    );
-    let _ = std::io::stdout().flush();
+    )?;
+    out.flush()?;
     for (count, mail) in server.mails().enumerate() {
-        println!("{mail}");
-        let _ = std::io::stdout().flush();
+        writeln!(out, "{mail}")?;
+        out.flush()?;
         if max_mails.is_some_and(|max| count + 1 >= max) {
             break;
         }
     }
-    true
+    Ok(true)
 }

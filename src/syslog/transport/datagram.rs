@@ -18,35 +18,29 @@ use std::os::unix::net::UnixDatagram;
 
 #[cfg(unix)]
 use rustix::io::Errno;
-#[cfg(unix)]
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
 use crate::worker::{OnFull, Sink, Worker};
 
 use super::super::facility::Severity;
 use super::super::format::{Formatter, Scratch};
-use super::truncate_utf8;
 #[cfg(unix)]
 use super::wait_writable;
+use super::{Address, truncate_utf8};
 
-/// One datagram socket and how to (re)open it.
+/// One datagram socket and how to (re)open it: the address it goes to, and the socket once open.
 #[derive(Debug)]
-pub(crate) enum DgramTarget {
-    Udp {
-        host: String,
-        port: u16,
-        socket: Option<UdpSocket>,
-        retry_at: Option<Instant>,
-    },
+pub(crate) struct DgramTarget {
+    address: Address,
+    udp: Option<UdpSocket>,
+    /// An unresolvable or unreachable UDP host is tried again only after this.
+    retry_at: Option<Instant>,
     #[cfg(unix)]
-    Unix {
-        path: PathBuf,
-        socket: Option<UnixDatagram>,
-    },
+    unix: Option<UnixDatagram>,
 }
 
 /// Why a datagram was not sent.
@@ -62,35 +56,20 @@ pub(crate) enum SendError {
 }
 
 impl DgramTarget {
-    pub(crate) fn udp(host: String, port: u16) -> Self {
-        DgramTarget::Udp {
-            host,
-            port,
-            socket: None,
+    /// A target for a `udp://` or unix datagram address; nothing is opened until the first send.
+    pub(crate) fn new(address: Address) -> Self {
+        DgramTarget {
+            address,
+            udp: None,
             retry_at: None,
-        }
-    }
-
-    #[cfg(unix)]
-    pub(crate) fn unix(path: PathBuf) -> Self {
-        DgramTarget::Unix { path, socket: None }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            DgramTarget::Udp { host, port, .. } => format!("udp://{host}:{port}"),
             #[cfg(unix)]
-            DgramTarget::Unix { path, .. } => format!("unix:{}", path.display()),
+            unix: None,
         }
     }
 
     /// A new, unopened target to the same place.
     fn reopen(&self) -> Self {
-        match self {
-            DgramTarget::Udp { host, port, .. } => DgramTarget::udp(host.clone(), *port),
-            #[cfg(unix)]
-            DgramTarget::Unix { path, .. } => DgramTarget::unix(path.clone()),
-        }
+        DgramTarget::new(self.address.clone())
     }
 
     /// Waits (at most `timeout`) until the socket may take a datagram again.
@@ -113,22 +92,25 @@ impl DgramTarget {
 
     #[cfg(unix)]
     fn fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
-        match self {
-            DgramTarget::Udp { socket, .. } => socket.as_ref().map(|s| s.as_fd()),
-            DgramTarget::Unix { socket, .. } => socket.as_ref().map(|s| s.as_fd()),
+        match (&self.udp, &self.unix) {
+            (Some(s), _) => Some(s.as_fd()),
+            (None, Some(s)) => Some(s.as_fd()),
+            (None, None) => None,
         }
     }
 
     /// Sends one datagram without waiting. Opens (or reopens, after the daemon restarted) the
     /// socket as needed.
     pub(crate) fn send(&mut self, msg: &[u8]) -> Result<(), SendError> {
-        let result = match self {
-            DgramTarget::Udp {
-                host,
-                port,
-                socket,
-                retry_at,
-            } => {
+        let DgramTarget {
+            address,
+            udp: socket,
+            retry_at,
+            #[cfg(unix)]
+            unix,
+        } = self;
+        let result = match address {
+            Address::Udp(host, port) => {
                 if socket.is_none() {
                     // Name resolution is retried at most once a second, so an unresolvable host
                     // does not put a DNS query on every logging call.
@@ -148,7 +130,7 @@ impl DgramTarget {
                 socket.as_ref().map(|s| s.send(msg).map(drop))
             }
             #[cfg(unix)]
-            DgramTarget::Unix { path, socket } => {
+            Address::Unix(path) | Address::UnixDgram(path) => {
                 let attempt = |socket: &mut Option<UnixDatagram>| {
                     if socket.is_none() {
                         let s = UnixDatagram::unbound()?;
@@ -161,16 +143,18 @@ impl DgramTarget {
                         .map(|s| s.send(msg).map(drop))
                         .unwrap_or(Ok(()))
                 };
-                match attempt(socket) {
+                match attempt(unix) {
                     // The daemon restarted (new socket at the same path) or was not up yet:
                     // reconnect once.
                     Err(e) if is_gone(&e) => {
-                        *socket = None;
-                        Some(attempt(socket))
+                        *unix = None;
+                        Some(attempt(unix))
                     }
                     other => Some(other),
                 }
             }
+            // The appender makes datagram targets of datagram addresses only.
+            _ => Some(Err(io::Error::other("not a datagram address"))),
         };
         match result {
             None | Some(Ok(())) => Ok(()),
@@ -179,14 +163,12 @@ impl DgramTarget {
             Some(Err(e)) if errno(&e) == Some(Errno::PROTOTYPE) => Err(SendError::IsStream),
             Some(Err(e)) => {
                 #[cfg(unix)]
-                if let DgramTarget::Unix { socket, .. } = self
-                    && is_gone(&e)
-                {
-                    *socket = None;
+                if is_gone(&e) {
+                    self.unix = None;
                 }
                 Err(SendError::Failed(io::Error::new(
                     e.kind(),
-                    format!("sending to {}: {e}", self.describe()),
+                    format!("sending to {}: {e}", self.address),
                 )))
             }
         }
@@ -252,11 +234,14 @@ impl Outage {
 }
 
 /// What the end of an outage says, to stderr and as a syslog warning.
-fn outage_ended(name: &str, describe: &str, lost: u64) -> String {
-    format!(
-        "appender \"{name}\": {lost} syslog records were lost while {describe} was not taking \
-         them; sending works again"
-    )
+fn outage_ended(name: &str, address: &Address, lost: u64) -> String {
+    let lost = not_taken(lost, address);
+    format!("appender \"{name}\": {lost}; sending works again")
+}
+
+/// `N syslog records were lost while ADDRESS was not taking them`.
+fn not_taken(count: u64, address: &Address) -> LostRecords<'_> {
+    LostRecords::new(count, "syslog records", Cause::NotTaken { target: address })
 }
 
 /// The datagram transport the appender owns (behind its mutex).
@@ -335,7 +320,7 @@ impl DatagramTransport {
     /// Reports the end of an outage, and sends the same as a syslog warning.
     fn outage_ended(&mut self, lost: u64) {
         let c = &self.spill_config;
-        let text = outage_ended(&c.name, &self.target.describe(), lost);
+        let text = outage_ended(&c.name, &self.target.address, lost);
         report_error(&anyhow::anyhow!("{text}"));
         // Rare: a scratch of its own (the appender's holds the record being sent).
         let mut scratch = Scratch::default();
@@ -358,7 +343,6 @@ impl DatagramTransport {
                 formatter: c.formatter.clone(),
                 scratch: Scratch::default(),
                 outage: self.outage.clone(),
-                describe: self.target.describe(),
                 wait: c.wait,
                 stalled: false,
             };
@@ -390,10 +374,9 @@ impl Drop for DatagramTransport {
         let lost = self.outage.take_lost();
         if lost > 0 {
             report_error(&anyhow::anyhow!(
-                "appender \"{}\": shutting down: {lost} syslog records were lost while {} was \
-                 not taking them",
+                "appender \"{}\": shutting down: {}",
                 self.spill_config.name,
-                self.target.describe()
+                not_taken(lost, &self.target.address)
             ));
         }
     }
@@ -407,7 +390,6 @@ struct SpillSink {
     formatter: Arc<Formatter>,
     scratch: Scratch,
     outage: Arc<Outage>,
-    describe: String,
     wait: Duration,
     /// A datagram already waited `wait` in vain: until one goes through, the rest are tried
     /// once each, so a receiver that stopped reading does not hold every record for `wait`.
@@ -454,7 +436,7 @@ impl SpillSink {
                 "appender \"{}\": {} is not taking records: {why} (reported once until sending \
                  works again; records are counted meanwhile)",
                 self.name,
-                self.describe
+                self.target.address
             ));
         }
     }
@@ -463,7 +445,7 @@ impl SpillSink {
     /// as a syslog warning.
     fn went_through(&mut self) {
         if let Some(lost) = self.outage.ended() {
-            let text = outage_ended(&self.name, &self.describe, lost);
+            let text = outage_ended(&self.name, &self.target.address, lost);
             report_error(&anyhow::anyhow!("{text}"));
             self.send_notice(&text);
         }
@@ -488,7 +470,7 @@ impl SpillSink {
             return;
         }
         let lost = self.outage.lost.load(Ordering::Acquire);
-        let text = outage_ended(&self.name, &self.describe, lost);
+        let text = outage_ended(&self.name, &self.target.address, lost);
         if self.send_notice(&text) && self.outage.ended().is_some() {
             report_error(&anyhow::anyhow!("{text}"));
         }
@@ -524,10 +506,9 @@ impl Sink for SpillSink {
         let lost = self.outage.take_lost();
         if lost > 0 {
             report_error(&anyhow::anyhow!(
-                "appender \"{}\": shutting down: {lost} syslog records were lost while {} was \
-                 not taking them",
+                "appender \"{}\": shutting down: {}",
                 self.name,
-                self.describe
+                not_taken(lost, &self.target.address)
             ));
         }
     }

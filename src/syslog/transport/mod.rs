@@ -128,6 +128,21 @@ impl Address {
     }
 }
 
+impl std::fmt::Display for Address {
+    /// The address as written in a config (`udp://host:514`, `unix:/dev/log`): the one rendering
+    /// every error and notice uses (the transports hold the `Address` itself).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Address::Unix(p) => write!(f, "unix:{}", p.display()),
+            Address::UnixDgram(p) => write!(f, "unix-dgram:{}", p.display()),
+            Address::UnixStream(p) => write!(f, "unix-stream:{}", p.display()),
+            Address::Udp(h, p) => write!(f, "udp://{h}:{p}"),
+            Address::Tcp(h, p) => write!(f, "tcp://{h}:{p}"),
+            Address::Tls(h, p) => write!(f, "tls://{h}:{p}"),
+        }
+    }
+}
+
 fn unix_path(path: &str) -> Option<PathBuf> {
     let path = path.strip_prefix("//").unwrap_or(path);
     (!path.is_empty()).then(|| PathBuf::from(path))
@@ -225,6 +240,20 @@ mod tests {
         ] {
             let e = Address::parse(bad).unwrap_err().to_string();
             assert!(e.starts_with("field \"address\""), "{e}");
+        }
+    }
+
+    #[test]
+    fn an_address_is_shown_as_written_in_a_config_with_its_port() {
+        for (written, shown) in [
+            ("unix:/dev/log", "unix:/dev/log"),
+            ("unix-dgram:/run/s", "unix-dgram:/run/s"),
+            ("unix-stream:///run/s", "unix-stream:/run/s"),
+            ("udp://h", "udp://h:514"),
+            ("tcp://h:10514/", "tcp://h:10514"),
+            ("tls://logs.example.com", "tls://logs.example.com:6514"),
+        ] {
+            assert_eq!(Address::parse_any(written).unwrap().to_string(), shown);
         }
     }
 

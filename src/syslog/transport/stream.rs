@@ -12,12 +12,11 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::os::fd::AsFd;
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
-#[cfg(unix)]
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::backoff::Backoff;
+use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
 use crate::worker::{OnFull, Sink, Worker};
 
@@ -25,7 +24,7 @@ use super::super::facility::Severity;
 use super::super::format::{Formatter, Scratch, push_decimal};
 #[cfg(unix)]
 use super::peer_closed;
-use super::{tls, truncate_utf8};
+use super::{Address, tls, truncate_utf8};
 
 /// How messages are delimited on a stream (RFC 6587).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
@@ -40,54 +39,65 @@ pub enum Framing {
     Newline,
 }
 
-/// How to open the connection.
-pub(crate) enum Connector {
-    Tcp {
-        host: String,
-        port: u16,
-    },
-    Tls {
-        host: String,
-        port: u16,
-        config: Arc<rustls::ClientConfig>,
-    },
-    #[cfg(unix)]
-    Unix {
-        path: PathBuf,
-    },
+/// How to open the connection: the address, and for `tls://` the TLS settings.
+pub(crate) struct Connector {
+    address: Address,
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl std::fmt::Debug for Connector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.describe())
+        write!(f, "{}", self.address)
     }
 }
 
 impl Connector {
-    fn describe(&self) -> String {
-        match self {
-            Connector::Tcp { host, port } => format!("tcp://{host}:{port}"),
-            Connector::Tls { host, port, .. } => format!("tls://{host}:{port}"),
+    /// A connector to a stream address (`tcp://`, `tls://` with its settings, or a unix socket
+    /// on unix); any other address is refused.
+    pub(crate) fn new(
+        address: Address,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> io::Result<Connector> {
+        match &address {
+            Address::Tcp(..) => {}
+            Address::Tls(..) if tls.is_none() => {
+                return Err(io::Error::other("no TLS settings"));
+            }
+            Address::Tls(..) => {}
             #[cfg(unix)]
-            Connector::Unix { path } => format!("unix-stream:{}", path.display()),
+            Address::Unix(_) | Address::UnixStream(_) | Address::UnixDgram(_) => {}
+            #[cfg(not(unix))]
+            Address::Unix(_) | Address::UnixStream(_) | Address::UnixDgram(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    super::NO_UNIX_SOCKETS,
+                ));
+            }
+            Address::Udp(..) => return Err(io::Error::other("UDP is not a stream")),
         }
+        Ok(Connector { address, tls })
     }
 
     fn connect(&self, timeout: Duration) -> io::Result<Connection> {
-        match self {
-            Connector::Tcp { host, port } => {
+        match (&self.address, &self.tls) {
+            (Address::Tcp(host, port), _) => {
                 Ok(Connection::Tcp(tcp_connect(host, *port, timeout)?))
             }
-            Connector::Tls { host, port, config } => {
+            (Address::Tls(host, port), Some(config)) => {
                 let tcp = tcp_connect(host, *port, timeout)?;
                 tls::connect(config.clone(), host, tcp).map(|s| Connection::Tls(Box::new(s)))
             }
             #[cfg(unix)]
-            Connector::Unix { path } => {
+            (Address::Unix(path) | Address::UnixStream(path) | Address::UnixDgram(path), _) => {
                 let s = UnixStream::connect(path)?;
                 s.set_write_timeout(Some(timeout))?;
                 Ok(Connection::Unix(s))
             }
+            // `new` refuses the rest.
+            _ => Err(io::Error::other(format!(
+                "{} is not a stream address",
+                self.address
+            ))),
         }
     }
 }
@@ -243,7 +253,6 @@ impl StreamTransport {
     /// Starts the worker. Nothing connects yet: the worker connects when the first record comes.
     pub(crate) fn spawn(c: StreamConfig) -> io::Result<Self> {
         let sink = StreamSink {
-            describe: c.connector.describe(),
             connector: c.connector,
             conn: None,
             pending: VecDeque::new(),
@@ -315,7 +324,6 @@ const WRITE_CHUNK: usize = 64 * 1024;
 
 struct StreamSink {
     connector: Connector,
-    describe: String,
     conn: Option<Connection>,
     /// Framed records not yet written, oldest first.
     pending: VecDeque<Vec<u8>>,
@@ -374,7 +382,7 @@ impl StreamSink {
             report_error(&anyhow::anyhow!(
                 "appender \"{}\": {what} {}: {e} (records are kept, up to {}, while it retries)",
                 self.name,
-                self.describe,
+                self.connector.address,
                 self.capacity
             ));
         }
@@ -470,7 +478,7 @@ impl StreamSink {
                             "appender \"{}\": connected to {} again after {failures} failed \
                              attempts",
                             self.name,
-                            self.describe
+                            self.connector.address
                         ));
                     }
                 }
@@ -482,16 +490,25 @@ impl StreamSink {
         }
     }
 
+    /// `N syslog records were lost: the buffer of C records was full while ADDRESS could not be
+    /// reached`.
+    fn buffer_full(&self, count: u64) -> LostRecords<'_> {
+        LostRecords::new(
+            count,
+            "syslog records",
+            Cause::BufferFull {
+                capacity: self.capacity,
+                target: &self.connector.address,
+            },
+        )
+    }
+
     /// Puts a record saying how many records were (or may have been) lost at the front of the
     /// pending ones, and reports the same to stderr.
     fn queue_lost_notice(&mut self) {
         let mut parts = Vec::new();
         if self.lost > 0 {
-            parts.push(format!(
-                "{} syslog records were lost: the buffer of {} records was full while {} could \
-                 not be reached",
-                self.lost, self.capacity, self.describe
-            ));
+            parts.push(self.buffer_full(self.lost).to_string());
         }
         if self.possibly_lost > 0 {
             parts.push(format!(
@@ -542,14 +559,11 @@ impl StreamSink {
             };
             parts.push(format!(
                 "{unsent} records were not sent to {}{why}",
-                self.describe
+                self.connector.address
             ));
         }
         if lost > 0 {
-            parts.push(format!(
-                "{lost} records were lost earlier (the buffer of {} records was full)",
-                self.capacity
-            ));
+            parts.push(self.buffer_full(lost).to_string());
         }
         if possibly_lost > 0 {
             parts.push(format!(
@@ -562,7 +576,7 @@ impl StreamSink {
         {
             parts.push(format!(
                 "up to {n} records written to {} may not have been received: {e}",
-                self.describe
+                self.connector.address
             ));
         }
         if !parts.is_empty() {
