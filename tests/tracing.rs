@@ -533,6 +533,53 @@ fn init_file_child() {
     println!("child done");
 }
 
+/// With `tracing`'s `log-always` feature, `tracing` writes a `log` copy of every event (after
+/// dispatching it, or before with `parent:`) and of every span's fields; the bridge must leave
+/// the copies out. Dev-dependencies unify features, so the program is a fixture crate of its own
+/// (tests/fixtures/tracing_log_always), built with this crate's Cargo.lock in this crate's target
+/// directory (only `tracing`, this crate and a few dependencies with other features are built
+/// again: ~25 s the first time, nothing afterwards).
+#[test]
+fn log_always_events_are_logged_once() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tracing_log_always");
+    // The same versions as the crate (the lockfile there is not tracked).
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"),
+        fixture.join("Cargo.lock"),
+    )
+    .unwrap();
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("all.log");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let start = Instant::now();
+    let output = std::process::Command::new(cargo)
+        .args(["run", "--quiet", "--offline", "--manifest-path"])
+        .arg(fixture.join("Cargo.toml"))
+        .arg("--")
+        .arg(&log_path)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the fixture failed:\n{text}");
+    assert!(text.contains("fixture done"), "{text}");
+    println!("fixture built and run in {:?}", start.elapsed());
+    assert_eq!(
+        lines(&log_path),
+        [
+            "INFO app [] contextual event",
+            "INFO app [request{id=7}] explicit parent event",
+            "WARNING app [request{id=7 id=8}] event in a span",
+            "WARNING app [request{id=7 id=8}] a log record",
+            "WARNING app [request{id=7 id=8}] a log record with a key-value",
+        ],
+        "each event once, by the layer; no `log` copies of events or span fields; `log` records \
+         once"
+    );
+}
+
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {

@@ -63,8 +63,13 @@
 //! [`init_file`] installs [`LogBridge`] as the `log` logger: a `log` record goes to the same
 //! appenders with the same routing, keeps its own key-values, and gets the current span chain.
 //! Nothing is logged twice: with `tracing`'s `log` feature on, `tracing` writes `log` records only
-//! while no subscriber is set, and [`init_file`] sets one. (With `log-always`, `tracing` writes
-//! every event both ways: don't turn it on with this front end.)
+//! while no subscriber is set, and [`init_file`] sets one. With `log-always`, `tracing` writes
+//! every event (and each span's fields) to `log` as well; the bridge recognizes these copies (no
+//! key-values; the target, level, file, line and module path of a `tracing` callsite the layer
+//! registered) and leaves them out, so each event is still logged once, with its fields and
+//! spans (a test builds a program with `log-always` to check it). The one record this could
+//! wrongly leave out is a `log` macro's on the very same line as a `tracing` macro with the
+//! same target and level.
 //!
 //! In a registry you build, `log` records can come through tracing-log's `LogTracer` instead;
 //! both layers read such an event's original target, file and line (tracing-log's

@@ -6,12 +6,14 @@
 //! each event as a `log::Record`, so the longest `::` prefix of the target, additivity, logger
 //! levels and appender filters are decided by the same code as for `log` records.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use log::Log;
 use tracing_core::span::{Attributes, Id, Record as SpanValues};
+use tracing_core::subscriber::Interest;
 use tracing_core::{Event, Metadata, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::Context;
@@ -29,6 +31,49 @@ pub(crate) struct Router {
     handle: log4rs::Handle,
     /// Set when the last layer goes: ends the reload watcher.
     pub(crate) stopped: Arc<AtomicBool>,
+    /// The `tracing` callsites the layer registered, to recognize their `log` copies.
+    callsites: TracingCallsites,
+}
+
+/// Every `tracing` callsite (event or span) registered with the layer, by line, so [`LogBridge`]
+/// can tell the `log` copy that `tracing` writes of an event or span with its `log-always`
+/// feature (same target, level, file, line and module path, no key-values) from a record of a
+/// `log` macro.
+#[derive(Default)]
+struct TracingCallsites {
+    by_line: RwLock<HashMap<u32, Vec<&'static Metadata<'static>>>>,
+}
+
+impl TracingCallsites {
+    fn insert(&self, metadata: &'static Metadata<'static>) {
+        let Some(line) = metadata.line() else { return };
+        let mut by_line = self.by_line.write().unwrap_or_else(PoisonError::into_inner);
+        let at_line = by_line.entry(line).or_default();
+        if !at_line.iter().any(|m| std::ptr::eq(*m, metadata)) {
+            at_line.push(metadata);
+        }
+    }
+
+    /// Whether `record` is what `tracing` (feature `log-always`) writes to `log` for one of the
+    /// registered callsites: an event or span the layer handles itself.
+    fn is_log_copy(&self, record: &log::Record<'_>) -> bool {
+        let Some(line) = record.line() else {
+            return false;
+        };
+        // tracing's copies carry no key-values; a record with some is a `log` macro's own.
+        if log::kv::Source::count(record.key_values()) != 0 {
+            return false;
+        }
+        let by_line = self.by_line.read().unwrap_or_else(PoisonError::into_inner);
+        by_line.get(&line).is_some_and(|at_line| {
+            at_line.iter().any(|m| {
+                m.target() == record.target()
+                    && log_level(m.level()) == record.level()
+                    && m.file() == record.file()
+                    && m.module_path() == record.module_path()
+            })
+        })
+    }
 }
 
 impl Router {
@@ -39,6 +84,7 @@ impl Router {
             logger,
             handle,
             stopped: Arc::new(AtomicBool::new(false)),
+            callsites: TracingCallsites::default(),
         }
     }
 
@@ -188,6 +234,12 @@ impl<S> Layer<S> for RoutingLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        self.router.callsites.insert(metadata);
+        // As `Layer`'s default with `enabled` always true: the layer filters its own output.
+        Interest::always()
+    }
+
     fn max_level_hint(&self) -> Option<tracing_core::LevelFilter> {
         Some(tracing_level_filter(self.router.max_level()))
     }
@@ -224,6 +276,13 @@ where
 /// [`init_file`](super::init_file) installs it. Records on the targets `tracing::span` and
 /// `tracing::span::active` (what `tracing` with its `log` feature writes about spans when no
 /// subscriber is set) are left out: span lifecycles are not records here.
+///
+/// With `tracing`'s `log-always` feature, `tracing` also writes every event (and every span's
+/// fields) to `log`, after or (with `parent:`) before handing the event to the subscriber. The
+/// bridge leaves out such a copy: a record without key-values whose target, level, file, line
+/// and module path are those of a `tracing` callsite the layer registered. So each event is
+/// logged once, by the layer, with its fields and spans. (A `log` macro written on the same line
+/// as a `tracing` macro with the same target and level would be left out too.)
 pub struct LogBridge {
     router: Arc<Router>,
 }
@@ -240,7 +299,10 @@ impl Log for LogBridge {
     }
 
     fn log(&self, record: &log::Record<'_>) {
-        if !self.router.enabled(record.metadata()) || record.target().starts_with("tracing::span") {
+        if !self.router.enabled(record.metadata())
+            || record.target().starts_with("tracing::span")
+            || self.router.callsites.is_log_copy(record)
+        {
             return;
         }
         let mut fields = EventFields::default();
