@@ -190,7 +190,7 @@ pub(crate) fn remaining(deadline: Instant) -> Duration {
 }
 
 /// The error of a server that did not close its end in time.
-pub(crate) fn not_closed_in_time() -> io::Error {
+fn not_closed_in_time() -> io::Error {
     io::Error::new(
         io::ErrorKind::TimedOut,
         "the server did not confirm the end of the connection in time",
@@ -204,14 +204,26 @@ fn read_until_closed<S: io::Read>(
     set_read_timeout: impl Fn(&S, Option<Duration>) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut buf = [0u8; 4096];
+    until_closed(deadline, |timeout| {
+        set_read_timeout(s, Some(timeout))?;
+        Ok(s.read(&mut buf)? == 0)
+    })
+}
+
+/// Calls `read_once` (with the time left, at least 1 ms) until it says the peer has closed its
+/// end (`Ok(true)`), at most until `deadline`; a read that times out means the server did not
+/// close in time. Plain and TLS connections alike end this way.
+pub(crate) fn until_closed(
+    deadline: Instant,
+    mut read_once: impl FnMut(Duration) -> io::Result<bool>,
+) -> io::Result<()> {
     loop {
         if Instant::now() >= deadline {
             return Err(not_closed_in_time());
         }
-        set_read_timeout(s, Some(remaining(deadline)))?;
-        match s.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {}
+        match read_once(remaining(deadline)) {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e)
                 if matches!(

@@ -209,7 +209,7 @@ pub(crate) fn peer_closed(stream: &mut TlsStream) -> bool {
 /// then read (and drop: session tickets, the server's own close_notify) until the server closes,
 /// at most until `deadline`. Ok when it did, so it read everything written before.
 pub(crate) fn close(mut stream: TlsStream, deadline: Instant) -> io::Result<()> {
-    use super::stream::{not_closed_in_time, remaining};
+    use super::stream::{remaining, until_closed};
     stream.conn.send_close_notify();
     stream.sock.set_write_timeout(Some(remaining(deadline)))?;
     while stream.conn.wants_write() {
@@ -217,34 +217,17 @@ pub(crate) fn close(mut stream: TlsStream, deadline: Instant) -> io::Result<()> 
     }
     stream.sock.shutdown(std::net::Shutdown::Write)?;
     let mut plaintext = [0u8; 4096];
-    loop {
-        if Instant::now() >= deadline {
-            return Err(not_closed_in_time());
+    until_closed(deadline, |timeout| {
+        stream.sock.set_read_timeout(Some(timeout))?;
+        if stream.conn.read_tls(&mut stream.sock)? == 0 {
+            return Ok(true);
         }
-        stream.sock.set_read_timeout(Some(remaining(deadline)))?;
-        match stream.conn.read_tls(&mut stream.sock) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {
-                let state = stream
-                    .conn
-                    .process_new_packets()
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-                if state.peer_has_closed() {
-                    return Ok(());
-                }
-                // A syslog server sends no application data; drop any.
-                while matches!(stream.conn.reader().read(&mut plaintext), Ok(n) if n > 0) {}
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                return Err(not_closed_in_time());
-            }
-            Err(e) => return Err(e),
-        }
-    }
+        let state = stream
+            .conn
+            .process_new_packets()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        // A syslog server sends no application data; drop any.
+        while matches!(stream.conn.reader().read(&mut plaintext), Ok(n) if n > 0) {}
+        Ok(state.peer_has_closed())
+    })
 }
