@@ -508,16 +508,34 @@ fn init_file_child() {
         "a refused config installs nothing"
     );
 
-    let log_path = dir.join("all.log");
-    std::fs::write(
-        &config,
+    // Passes every check, fails to start (its folder would be inside a regular file): the
+    // subscriber stays installed with logging off, for the corrected config below.
+    let not_a_folder = dir.join("not-a-folder");
+    std::fs::write(&not_a_folder, "").unwrap();
+    let file_config = |path: &Path| {
         format!(
             "appenders:\n  all:\n    kind: rotating_file\n    path: {:?}\n    encoder: {{ kind: python, format: \"%(levelname)s %(name)s %(funcName)s [%(spans)s] %(message)s\" }}\nroot: {{ level: info, appenders: [all] }}\nloggers:\n  globset: {{ level: debug }}\n",
-            log_path.display().to_string()
-        ),
-    )
-    .unwrap();
+            path.display().to_string()
+        )
+    };
+    std::fs::write(&config, file_config(&not_a_folder.join("all.log"))).unwrap();
+    let refused = log4rs_appenders::tracing::init_file(&config)
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("cannot start"), "{refused}");
+
+    let log_path = dir.join("all.log");
+    std::fs::write(&config, file_config(&log_path)).unwrap();
     let handle = log4rs_appenders::tracing::init_file(&config).unwrap();
+
+    // A second init while one runs is refused before its appenders start: no file appears.
+    let second = dir.join("second.log");
+    std::fs::write(&config, file_config(&second)).unwrap();
+    assert!(matches!(
+        log4rs_appenders::tracing::init_file(&config),
+        Err(log4rs_appenders::InitError::AlreadyInitialized)
+    ));
+    assert!(!second.exists(), "the refused init created {second:?}");
     let span = tracing::info_span!("request", id = 7);
     let handle_span = tracing::info_span!(parent: &span, "handle");
     handle_span.in_scope(|| {

@@ -103,8 +103,8 @@ mod record;
 mod routing;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -113,7 +113,7 @@ pub use make_writer::RotatingFileWriter;
 pub use record::{ErrorChain, FUNC_NAME_KEY, SPANS_KEY};
 pub use routing::{LogBridge, RoutingLayer};
 
-use crate::config::{ConfigError, LoadedConfig, load_config_file};
+use crate::config::{ConfigError, LoadedConfig, check_config_file, load_config_file};
 use crate::init::spawn_reloader;
 use crate::{InitError, LogHandle};
 
@@ -124,11 +124,19 @@ use crate::{InitError, LogHandle};
 /// has no problems. Dropping the returned handle flushes every appender and ends the watcher.
 pub fn init_file(path: impl AsRef<Path>) -> Result<LogHandle, InitError> {
     let path = path.as_ref().to_path_buf();
-    let LoadedConfig {
-        config,
-        refresh_rate,
-    } = load_config_file(&path)?;
-    let layer = install(config)?;
+    let checked = check_config_file(&path)?;
+    let refresh_rate = checked.refresh_rate();
+    // The process-wide subscriber and logger first: when others are installed, nothing of the
+    // config has started yet.
+    let layer = install()?;
+    match checked.start() {
+        Ok(loaded) => layer.set_config(loaded.config),
+        Err(e) => {
+            // Kept for a corrected retry in this process (logging stays off until then).
+            *UNUSED_LAYER.lock().unwrap_or_else(PoisonError::into_inner) = Some(layer);
+            return Err(e.into());
+        }
+    }
     let stop = refresh_rate.map(|rate| {
         let stop = Arc::new(AtomicBool::new(false));
         let router = layer.router.clone();
@@ -140,19 +148,32 @@ pub fn init_file(path: impl AsRef<Path>) -> Result<LogHandle, InitError> {
 
 /// Starts the whole subscriber (as [`init_file`]) with a config built in code.
 pub fn init_config(config: log4rs::Config) -> Result<LogHandle, InitError> {
-    let layer = install(config)?;
+    let layer = install()?;
+    layer.set_config(config);
     Ok(LogHandle::new(layer.router.handle().clone(), None))
 }
 
-fn install(config: log4rs::Config) -> Result<RoutingLayer, InitError> {
+/// The subscriber this crate installed whose config could not start: logging is off, and the
+/// next `init_file` / `init_config` in this process takes it.
+static UNUSED_LAYER: Mutex<Option<RoutingLayer>> = Mutex::new(None);
+
+/// Installs a [`RoutingLayer`] with logging off as the global subscriber and its [`LogBridge`]
+/// as the `log` logger, before any appender starts, or takes the one a failed start left.
+fn install() -> Result<RoutingLayer, InitError> {
+    crate::encode::python::logging_start_ns();
+    if let Some(layer) = UNUSED_LAYER
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+    {
+        return Ok(layer);
+    }
     if tracing_core::dispatcher::has_been_set() {
         return Err(InitError::AlreadyInitialized);
     }
-    crate::encode::python::logging_start_ns();
-    let layer = RoutingLayer::new(config);
+    let layer = RoutingLayer::new(crate::init::logging_off());
     log::set_boxed_logger(Box::new(layer.log_bridge()))
         .map_err(|_| InitError::AlreadyInitialized)?;
-    log::set_max_level(layer.router.max_level());
     let subscriber = tracing_subscriber::registry().with(layer.clone());
     tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(subscriber))
         .map_err(|_| InitError::AlreadyInitialized)?;
