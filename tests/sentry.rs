@@ -622,3 +622,138 @@ fn an_event_carries_the_breadcrumbs_its_thread_logged_before_it() {
     assert_eq!(crumbs[1]["level"], "warning");
     assert!(crumbs[0]["timestamp"].is_number() || crumbs[0]["timestamp"].is_string());
 }
+
+/// What the `tracing` tests emit: an info event (a breadcrumb) and an error with fields and a
+/// `dyn Error`, inside `request{..}:save_profile`.
+#[cfg(feature = "tracing")]
+fn emit_tracing_error() {
+    let request = tracing::info_span!("request", request_id = "r-7", user = "ann");
+    let _request = request.enter();
+    tracing::info!(target: "microblog::auth", "ann opened her settings");
+    let save = tracing::info_span!("save_profile");
+    let _save = save.enter();
+    let error = ProfileError(std::io::Error::new(
+        std::io::ErrorKind::PermissionDenied,
+        "permission denied: profiles/ann.json",
+    ));
+    tracing::error!(
+        target: "microblog::profile",
+        user_id = 42,
+        attempt = 3,
+        error = &error as &dyn std::error::Error,
+        "cannot save the profile of {}",
+        "ann"
+    );
+}
+
+/// What Bugsink must have stored for [`emit_tracing_error`].
+#[cfg(feature = "tracing")]
+fn check_tracing_event(server: &Bugsink, project: &Project) {
+    let issues = server.wait_for_events(project, 1, WAIT);
+    assert_eq!(issues.len(), 1, "{issues:#?}\n{}", server.log());
+    let issue = &issues[0];
+    assert_eq!(
+        (issue.ty.as_str(), issue.value.as_str()),
+        ("ProfileError", "cannot write the profile file"),
+        "the title is the outermost exception, with its type"
+    );
+    let event = &issue.events[0];
+    assert_eq!(
+        texts(&event["exception"]["values"]),
+        [
+            (
+                "Custom".to_owned(),
+                "permission denied: profiles/ann.json".to_owned()
+            ),
+            (
+                "ProfileError".to_owned(),
+                "cannot write the profile file".to_owned()
+            ),
+        ],
+        "the source() chain, innermost first"
+    );
+    assert_eq!(event["message"], "cannot save the profile of ann");
+    // Error is the event's default level, which sentry-types leaves out.
+    assert!(
+        event["level"].is_null() || event["level"] == "error",
+        "{event:#}"
+    );
+    assert_eq!(event["logger"], "microblog::profile");
+    assert_eq!(event["tags"]["user_id"], "42");
+    assert_eq!(event["extra"]["attempt"], 3);
+    assert!(event["extra"].get("error").is_none(), "{event:#}");
+    // The span context: the chain with its fields, the innermost span as funcName.
+    assert_eq!(
+        event["extra"]["spans"], "request{request_id=\"r-7\" user=\"ann\"}:save_profile",
+        "{event:#}"
+    );
+    assert_eq!(event["extra"]["funcName"], "save_profile");
+    assert!(
+        event["extra"]["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("sentry.rs")),
+        "{event:#}"
+    );
+    let crumbs: Vec<&str> = event["breadcrumbs"]["values"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["message"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(crumbs, ["ann opened her settings"], "{event:#}");
+}
+
+#[cfg(feature = "tracing")]
+#[test]
+fn a_tracing_error_routed_by_yaml_arrives_with_its_exception_chain_tags_and_spans() {
+    use tracing_subscriber::prelude::*;
+    let Some(server) = server() else { return };
+    let _up = server.shared_use();
+    reported();
+    let project = server.project("tracing-yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log4rs.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "appenders:\n  sentry:\n    kind: sentry\n    dsn: \"{}\"\n    environment: test\n    \
+             tags: [user_id]\nroot:\n  level: info\n  appenders: [sentry]\n",
+            project.dsn
+        ),
+    )
+    .unwrap();
+    let layer = log4rs_appenders::tracing::layer_from_file(&path).unwrap();
+    let flush = layer.flush_guard();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, emit_tracing_error);
+    flush.flush();
+    check_tracing_event(server, &project);
+    assert!(
+        reports_for("sentry").is_empty(),
+        "{:?}",
+        reports_for("sentry")
+    );
+}
+
+#[cfg(feature = "tracing")]
+#[test]
+fn a_tracing_error_through_an_appender_layer_arrives_with_its_exception_chain_tags_and_spans() {
+    use tracing_subscriber::filter::LevelFilter;
+    use tracing_subscriber::prelude::*;
+    let Some(server) = server() else { return };
+    let _up = server.shared_use();
+    let project = server.project("tracing-layer");
+    let appender = builder(&project, "tracing-layer")
+        .tags(["user_id"])
+        .build()
+        .unwrap();
+    let layer = log4rs_appenders::tracing::AppenderLayer::new(appender);
+    let flush = layer.flush_guard();
+    let subscriber = tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO));
+    tracing::subscriber::with_default(subscriber, emit_tracing_error);
+    flush.flush();
+    check_tracing_event(server, &project);
+    assert!(
+        reports_for("tracing-layer").is_empty(),
+        "{:?}",
+        reports_for("tracing-layer")
+    );
+}

@@ -209,15 +209,15 @@ struct Fields<'a> {
 impl<'kvs> VisitSource<'kvs> for Fields<'_> {
     fn visit_pair(&mut self, key: kv::Key<'kvs>, value: kv::Value<'kvs>) -> Result<(), kv::Error> {
         let key = key.as_str();
-        if key == "error"
+        // `error`, else `err` (as the Python encoder reads them): the first one wins.
+        if (key == "error" || key == "err" && self.exceptions.is_empty())
             && let Some(error) = value.to_borrowed_error()
         {
             if let Some(panic) = error.downcast_ref::<PanicError>() {
                 self.exceptions = vec![panic_exception(panic, &self.settings.in_app)];
                 self.panic = true;
             } else {
-                // Innermost first, the error itself last, as Sentry expects.
-                self.exceptions = sentry_core::event_from_error(error).exception.values;
+                self.exceptions = exceptions(error);
             }
             return Ok(());
         }
@@ -234,6 +234,32 @@ impl<'kvs> VisitSource<'kvs> for Fields<'_> {
         }
         Ok(())
     }
+}
+
+/// An error and its `source()` chain as Sentry's exceptions: innermost first, the error itself
+/// last, each `type` from its `Debug` form (as `sentry-core` does), `value` its `Display`. An
+/// error that came through the `tracing` front end is a copy of the chain
+/// ([`ErrorChain`](crate::tracing::ErrorChain)) that kept the original types' names.
+fn exceptions(error: &(dyn std::error::Error + 'static)) -> Vec<Exception> {
+    #[cfg(feature = "tracing")]
+    if let Some(chain) = error.downcast_ref::<crate::tracing::ErrorChain>() {
+        use std::error::Error as _;
+        let mut out = Vec::new();
+        let mut next = Some(chain);
+        while let Some(level) = next {
+            out.push(Exception {
+                ty: level.type_name().unwrap_or("Error").to_owned(),
+                value: Some(level.to_string()),
+                ..Default::default()
+            });
+            next = level
+                .source()
+                .and_then(|s| s.downcast_ref::<crate::tracing::ErrorChain>());
+        }
+        out.reverse();
+        return out;
+    }
+    sentry_core::event_from_error(error).exception.values
 }
 
 /// A breadcrumb's data: every key-value.

@@ -16,6 +16,8 @@ use tracing_log::NormalizeEvent;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
+use crate::encode::json::debug_type_name;
+
 /// A `source()` chain longer than this is cut (a buggy `source()` could cycle).
 const MAX_CHAIN: usize = 64;
 
@@ -30,33 +32,44 @@ pub const FUNC_NAME_KEY: &str = "funcName";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorChain {
     message: String,
+    /// The original error's type, as its `Debug` form names it.
+    type_name: Option<String>,
     source: Option<Box<ErrorChain>>,
 }
 
 impl ErrorChain {
     /// Copies the text of `error` and of every error in its `source()` chain (at most 64).
     pub fn capture(error: &(dyn Error + 'static)) -> ErrorChain {
-        let mut texts = vec![error.to_string()];
+        let copy = |e: &(dyn Error + 'static)| (e.to_string(), debug_type_name(e));
+        let mut texts = vec![copy(error)];
         let mut next = error.source();
         while let Some(cause) = next {
             if texts.len() == MAX_CHAIN {
                 break;
             }
-            texts.push(cause.to_string());
+            texts.push(copy(cause));
             next = cause.source();
         }
         let mut chain: Option<Box<ErrorChain>> = None;
-        while let Some(message) = texts.pop() {
+        while let Some((message, type_name)) = texts.pop() {
             chain = Some(Box::new(ErrorChain {
                 message,
+                type_name,
                 source: chain,
             }));
         }
         // `texts` had at least one entry, so `chain` is set.
         chain.map(|c| *c).unwrap_or(ErrorChain {
             message: String::new(),
+            type_name: None,
             source: None,
         })
+    }
+
+    /// The original error's type, as the leading name of its `Debug` form (`ProfileError` for
+    /// `ProfileError(..)`; what Sentry's SDK shows as the exception type), if it has one.
+    pub fn type_name(&self) -> Option<&str> {
+        self.type_name.as_deref()
     }
 }
 

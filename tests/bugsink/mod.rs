@@ -321,3 +321,96 @@ impl Bugsink {
         out
     }
 }
+
+/// A TCP proxy in front of the real Bugsink that holds every piece of the server's answers for
+/// `delay` before passing it on: a server that answers after `delay`. The delay is the only
+/// thing faked; requests go to Bugsink unchanged, as soon as they arrive.
+pub struct DelayProxy {
+    pub port: u16,
+    delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl DelayProxy {
+    /// Listens on a random local port and forwards every connection to `127.0.0.1:upstream`.
+    pub fn start(upstream: u16, delay: Duration) -> DelayProxy {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("proxy port");
+        let port = listener.local_addr().expect("proxy address").port();
+        let delay_ms = Arc::new(AtomicU64::new(delay.as_millis() as u64));
+        let shared = delay_ms.clone();
+        std::thread::Builder::new()
+            .name("delay-proxy".into())
+            .spawn(move || {
+                for client in listener.incoming().flatten() {
+                    let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                        continue; // Bugsink stopped: the client sees the connection close.
+                    };
+                    let delay = Duration::from_millis(shared.load(Ordering::Relaxed));
+                    let _ = client.set_nodelay(true);
+                    let _ = server.set_nodelay(true);
+                    let (Ok(client_w), Ok(server_r)) = (client.try_clone(), server.try_clone())
+                    else {
+                        continue;
+                    };
+                    // Requests: straight through.
+                    std::thread::spawn(move || {
+                        let (mut from, mut to) = (client, server);
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                    // Answers: each piece `delay` after it arrived.
+                    std::thread::spawn(move || delayed_copy(server_r, client_w, delay));
+                }
+            })
+            .expect("proxy thread");
+        DelayProxy { port, delay_ms }
+    }
+
+    /// Changes the delay of connections opened from now on.
+    pub fn set_delay(&self, delay: Duration) {
+        self.delay_ms.store(
+            delay.as_millis() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// The project's DSN, through this proxy.
+    pub fn dsn(&self, server: &Bugsink, project: &Project) -> String {
+        project.dsn.replace(
+            &format!("@127.0.0.1:{}/", server.port),
+            &format!("@127.0.0.1:{}/", self.port),
+        )
+    }
+}
+
+fn delayed_copy(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
+    use std::io::{Read, Write};
+    let (tx, rx) = std::sync::mpsc::channel::<(Instant, Vec<u8>)>();
+    let writer = std::thread::spawn(move || {
+        for (arrived, chunk) in rx {
+            let due = arrived + delay;
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            if to.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+        let _ = to.shutdown(std::net::Shutdown::Write);
+    });
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if tx.send((Instant::now(), buf[..n].to_vec())).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    drop(tx);
+    let _ = writer.join();
+}

@@ -158,6 +158,8 @@ use serde::Deserialize;
 pub use ecs::ECS_VERSION;
 pub use gcp::REPORTED_ERROR_EVENT;
 pub use otel::UNKNOWN_SERVICE;
+#[cfg(feature = "tracing")]
+pub(crate) use record::debug_type_name;
 
 use crate::registry::{EncoderDeserializer, EncoderKind};
 use escape::write_str;

@@ -453,6 +453,17 @@ impl ErrorView<'_> {
     }
 }
 
+/// The leading type name of an error's `Debug` form (`ProfileError(..)` -> `ProfileError`), as
+/// Sentry's SDK names an exception; `None` when it does not look like a type name.
+#[cfg(feature = "tracing")]
+pub(crate) fn debug_type_name(error: &dyn std::error::Error) -> Option<String> {
+    let mut name = TypeName::default();
+    let _ = write!(name, "{error:?}");
+    Some(name.text())
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
 /// Keeps the leading type name of a `Debug` form (`Failed(Upstream)` -> `Failed`,
 /// `ParseIntError { kind: .. }` -> `ParseIntError`), on the stack.
 struct TypeName {
