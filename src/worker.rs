@@ -436,11 +436,12 @@ mod tests {
     }
 
     /// A sink that, handling its first item, queues `extra` more to its own worker (as a sink
-    /// whose library logs into the appender that feeds it does).
+    /// whose library logs into the appender that feeds it does), then says so on `queued_extra`.
     struct Feedback {
         worker: Arc<Mutex<Option<Arc<Worker<u32>>>>>,
         extra: u32,
         dropped: Arc<AtomicU64>,
+        queued_extra: SyncSender<()>,
     }
     impl Sink for Feedback {
         type Item = u32;
@@ -450,6 +451,7 @@ mod tests {
                 for i in 1..=self.extra {
                     w.send(i);
                 }
+                let _ = self.queued_extra.try_send(());
             }
         }
         fn dropped(&mut self, count: u64) {
@@ -462,18 +464,25 @@ mod tests {
     fn block_never_waits_on_the_workers_own_thread() {
         let slot = Arc::new(Mutex::new(None));
         let dropped = Arc::new(AtomicU64::new(0));
+        let (queued_extra, extra_queued) = mpsc::sync_channel(1);
         let sink = Feedback {
             worker: slot.clone(),
             extra: 5,
             dropped: dropped.clone(),
+            queued_extra,
         };
         let w =
             Arc::new(Worker::spawn("t", 2, OnFull::Block, Duration::from_secs(5), sink).unwrap());
         *slot.lock().unwrap() = Some(w.clone());
         assert!(w.send(0));
-        // Waiting for room there would never end: the worker would wait for itself.
-        assert!(w.flush(Duration::from_secs(5)), "the worker is stuck");
-        // A second flush: the drops are handed to the sink before the items queued after them.
+        // Waiting for room there would never end: the worker would wait for itself. Nothing else
+        // is sent until the sink has queued its 5: the queue's 2 places are all free for them
+        // (a flush request sent meanwhile would take one, and 4 would be dropped).
+        assert!(
+            extra_queued.recv_timeout(Duration::from_secs(5)).is_ok(),
+            "the worker is stuck waiting for room in its own queue"
+        );
+        // The drops are handed to the sink before the flush that comes after them is answered.
         assert!(w.flush(Duration::from_secs(5)));
         assert_eq!(
             dropped.load(Ordering::Relaxed),

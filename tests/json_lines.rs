@@ -294,6 +294,8 @@ fn a_tracing_event_becomes_a_line_with_typed_fields_and_its_error_chain() {
     assert_eq!(line["ratio"], 0.25, "{text}");
     assert_eq!(line["ok"], false, "{text}");
     assert_eq!(line["log.origin.function"], "update_user", "{text}");
+    // A span field is a key-value of its own, `span.field`, with its type.
+    assert_eq!(line["update_user.id"], 2, "{text}");
     assert_eq!(
         line["error.message"], "cannot save the profile of \"susan\"",
         "{text}"

@@ -819,8 +819,17 @@ fn an_event_reaches_rsyslog_with_its_fields_and_spans_as_structured_data() {
     let layer = RoutingLayer::new(config);
     let flush = layer.flush_guard();
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
-        tracing::info_span!("request", id = 7).in_scope(|| {
-            tracing::warn!(user_id = 42, "disk almost full");
+        let request = tracing::info_span!(
+            "request",
+            id = 7,
+            path = "/edit",
+            status = tracing::field::Empty
+        );
+        request.in_scope(|| {
+            request.record("status", 507);
+            tracing::info_span!("db", ok = false).in_scope(|| {
+                tracing::warn!(user_id = 42, "disk almost full");
+            });
         });
     });
     drop(flush);
@@ -836,9 +845,15 @@ fn an_event_reaches_rsyslog_with_its_fields_and_spans_as_structured_data() {
     let fields: Vec<&str> = line.splitn(4, '|').collect();
     assert_eq!(fields[0], "microblog", "{line}");
     assert_eq!(fields[1], "warning", "{line}");
-    assert!(fields[2].contains("user_id=\"42\""), "{line}");
-    assert!(fields[2].contains("spans=\"request{id=7}\""), "{line}");
-    assert!(fields[2].contains("funcName=\"request\""), "{line}");
+    // One SD-ELEMENT: the event's fields, each span field as a PARAM of its own (`span.field`,
+    // root first, a value recorded later included), the chain as text, the innermost span.
+    assert_eq!(
+        fields[2],
+        "[log4rs@32473 user_id=\"42\" request.id=\"7\" request.path=\"/edit\" \
+         request.status=\"507\" db.ok=\"false\" \
+         spans=\"request{id=7 path=\\\"/edit\\\" status=507}:db{ok=false}\" funcName=\"db\"]",
+        "{line}"
+    );
     assert_eq!(fields[3].trim(), "disk almost full", "{line}");
 }
 

@@ -50,13 +50,16 @@
 //! | message (`%(message)s`) | the `message` field (the format string and its arguments); an event without one gets its fields as `name=value ...`, as the fmt layer shows it |
 //! | key-values (`%(user_id)d` once declared in the Python encoder's `defaults:`, log4rs's `{K(user_id)}`) | every other field, typed: `i64`, `u64`, `i128`, `u128`, `f64`, `bool`, `&str` as themselves; `?debug` and `%display` fields as their text |
 //! | key-value `error` / `err` holding a `dyn Error` (`error = &e as &dyn Error`) | the error with its whole `source()` chain (copied as text, at most 64 levels), so the Python encoder's `Error:` / `Caused by:` lines and the mail body show it; `error = %e` is only its text |
+//! | key-values `span.field` (`request.id`, `request.user`) | each field of each span in the chain, root first, typed as event fields (an error or `?debug` as its text); a value recorded later with `span.record(..)` replaces the earlier one. So RFC 5424 syslog has one SD-PARAM per span field (`request.id="7"`) and JSON lines one key |
 //! | key-value `spans` (`%(spans)s`) | the span chain, root first, with each span's fields: `request{id=7 user="ann"}:db`; absent outside spans |
 //! | key-value `funcName` (`%(funcName)s`) | the innermost span's name: for an `#[instrument]` function that is the function's name; for a hand-made span, its name; `(unknown function)` outside spans |
 //!
 //! A span is in the chain when the layer saw it: for [`RoutingLayer`], when a record at the
 //! span's level and target would be logged (as an `EnvFilter` directive turns spans on); for
 //! [`AppenderLayer`], when its per-layer filter lets the span through. Values recorded later
-//! with `span.record(..)` are appended.
+//! with `span.record(..)` are appended to the text in `spans` (`request{id=7 id=8}`) and
+//! replace the `request.id` key-value. Two spans of the same name in one chain give their
+//! key-values twice, as two fields of one name would (RFC 5424 allows a repeated SD-PARAM).
 //!
 //! # `log` records
 //!
@@ -90,8 +93,6 @@
 //! - The layer reads fields, builds the record and calls the appenders on the thread that emits
 //!   the event, as log4rs does: the appenders' own rules (a queue for mail and stream syslog, a
 //!   `write` per record or a buffer for files) decide what that costs.
-//! - Span fields are text in `%(spans)s`; they are not separate key-values (so RFC 5424
-//!   structured data shows the event's fields, not the spans').
 //! - `funcName` is a span name, not the Rust function: an event outside any span shows
 //!   `(unknown function)` (the crate's `log` macros record the real function; tracing's cannot).
 //! - A global subscriber is never dropped: keep the [`LogHandle`] or the

@@ -1,10 +1,12 @@
 //! A `tracing` event as a `log::Record`: the fields become typed key-values, the `message` field
 //! the message, an error field keeps its `source()` chain, and the span chain rides along as the
-//! `spans` key-value (`request{id=7}:db`), its innermost span's name as `funcName`.
+//! `spans` key-value (`request{id=7}:db`), each span field as a key-value of its own
+//! (`request.id`), its innermost span's name as `funcName`.
 
 use std::cell::RefCell;
 use std::error::Error;
 use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
 use log::kv::{self, Key, Value, VisitSource};
 use tracing_core::field::{Field, Visit};
@@ -137,6 +139,8 @@ pub(crate) struct EventFields {
     /// A `log` record that came through tracing-log: its `log.*` fields are its metadata.
     from_log: bool,
     pub(crate) spans: String,
+    /// The fields of the spans in `spans`, root first, as `span.field` key-values.
+    pub(crate) span_values: Vec<(Arc<str>, SpanValue)>,
     pub(crate) func_name: Option<&'static str>,
 }
 
@@ -147,6 +151,7 @@ impl EventFields {
         self.values.clear();
         self.from_log = false;
         self.spans.clear();
+        self.span_values.clear();
         self.func_name = None;
     }
 
@@ -225,8 +230,9 @@ impl Visit for EventFields {
     }
 }
 
-/// The record's key-values: the event's fields, then `spans` and `funcName` (unless the event
-/// has fields of those names), then (for a `log` record) the record's own key-values.
+/// The record's key-values: the event's fields, the span fields (`request.id`, root first), then
+/// `spans` and `funcName` (unless the event has fields of those names), then (for a `log`
+/// record) the record's own key-values.
 pub(crate) struct KeyValues<'a> {
     pub(crate) fields: &'a EventFields,
     pub(crate) extra: Option<&'a dyn kv::Source>,
@@ -235,6 +241,9 @@ pub(crate) struct KeyValues<'a> {
 impl kv::Source for KeyValues<'_> {
     fn visit<'kvs>(&'kvs self, visitor: &mut dyn VisitSource<'kvs>) -> Result<(), kv::Error> {
         for (name, value) in &self.fields.values {
+            visitor.visit_pair(Key::from_str(name), value.to_value())?;
+        }
+        for (name, value) in &self.fields.span_values {
             visitor.visit_pair(Key::from_str(name), value.to_value())?;
         }
         if !self.fields.spans.is_empty() && !self.fields.has_value(SPANS_KEY) {
@@ -266,23 +275,111 @@ pub(crate) fn log_level(level: &Level) -> log::Level {
     }
 }
 
-/// A span's fields as text (`id=7 user="ann"`), kept in the span's extensions by the layers.
-/// `owner` is the layer that created it: only that layer appends later `span.record(..)` values,
-/// so two of our layers in one registry do not write them twice.
+/// One span field's value, with its type kept; shared (not copied) by each record in the span.
+#[derive(Debug, Clone)]
+pub(crate) enum SpanValue {
+    I64(i64),
+    U64(u64),
+    I128(i128),
+    U128(u128),
+    F64(f64),
+    Bool(bool),
+    /// A `&str` field, or any other (`?debug`, `%display`, an error) as its text.
+    Text(Arc<str>),
+}
+
+impl SpanValue {
+    fn to_value(&self) -> Value<'_> {
+        match self {
+            SpanValue::I64(v) => Value::from(*v),
+            SpanValue::U64(v) => Value::from(*v),
+            SpanValue::I128(v) => Value::from(*v),
+            SpanValue::U128(v) => Value::from(*v),
+            SpanValue::F64(v) => Value::from(*v),
+            SpanValue::Bool(v) => Value::from(*v),
+            SpanValue::Text(v) => Value::from(&**v),
+        }
+    }
+}
+
+/// A span's fields, kept in the span's extensions by the layers: as text (`id=7 user="ann"`,
+/// for `spans`) and as typed values under `span.field` keys. `owner` is the layer that created
+/// it: only that layer records later `span.record(..)` values, so two of our layers in one
+/// registry do not write them twice.
 #[derive(Debug)]
 pub(crate) struct SpanFields {
     text: String,
+    values: Vec<(Arc<str>, SpanValue)>,
     owner: usize,
 }
 
-struct SpanFieldsVisitor<'a>(&'a mut String);
+/// Records a span's fields into its [`SpanFields`]: each value is appended to the text (as
+/// before: later values follow earlier ones) and replaces the typed value of the same name.
+struct SpanFieldsVisitor<'a> {
+    fields: &'a mut SpanFields,
+    span: &'static str,
+}
+
+impl SpanFieldsVisitor<'_> {
+    fn add(&mut self, field: &Field, text: &dyn fmt::Debug, value: SpanValue) {
+        let fields = &mut *self.fields;
+        if !fields.text.is_empty() {
+            fields.text.push(' ');
+        }
+        let _ = write!(fields.text, "{}={text:?}", field.name());
+        let name = field.name();
+        let span = self.span;
+        let same = |key: &str| {
+            key.len() == span.len() + 1 + name.len()
+                && key.starts_with(span)
+                && key[span.len()..].starts_with('.')
+                && key.ends_with(name)
+        };
+        match fields.values.iter_mut().find(|(key, _)| same(key)) {
+            Some((_, old)) => *old = value,
+            None => fields
+                .values
+                .push((Arc::from(format!("{span}.{name}")), value)),
+        }
+    }
+}
 
 impl Visit for SpanFieldsVisitor<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if !self.0.is_empty() {
-            self.0.push(' ');
-        }
-        let _ = write!(self.0, "{}={value:?}", field.name());
+        let text: Arc<str> = Arc::from(format!("{value:?}"));
+        self.add(
+            field,
+            &format_args!("{text}"),
+            SpanValue::Text(text.clone()),
+        );
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.add(field, &value, SpanValue::Text(Arc::from(value)));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.add(field, &value, SpanValue::I64(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.add(field, &value, SpanValue::U64(value));
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.add(field, &value, SpanValue::I128(value));
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.add(field, &value, SpanValue::U128(value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.add(field, &value, SpanValue::F64(value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.add(field, &value, SpanValue::Bool(value));
     }
 }
 
@@ -306,9 +403,16 @@ pub(crate) fn record_new_span<S>(
     if extensions.get_mut::<SpanFields>().is_some() {
         return;
     }
-    let mut text = String::new();
-    attrs.record(&mut SpanFieldsVisitor(&mut text));
-    extensions.insert(SpanFields { text, owner });
+    let mut fields = SpanFields {
+        text: String::new(),
+        values: Vec::new(),
+        owner,
+    };
+    attrs.record(&mut SpanFieldsVisitor {
+        fields: &mut fields,
+        span: span.name(),
+    });
+    extensions.insert(fields);
 }
 
 /// `on_record`: appends values recorded later (`span.record("status", 200)`).
@@ -325,15 +429,19 @@ pub(crate) fn record_span_values<S>(
     if let Some(fields) = extensions.get_mut::<SpanFields>()
         && fields.owner == owner
     {
-        values.record(&mut SpanFieldsVisitor(&mut fields.text));
+        values.record(&mut SpanFieldsVisitor {
+            fields,
+            span: span.name(),
+        });
     }
 }
 
-/// Writes the chain of spans (root first) that our layers recorded: `request{id=7}:db`, and
-/// returns the innermost one's name.
+/// Writes the chain of spans (root first) that our layers recorded into `out.spans`
+/// (`request{id=7}:db`) and their fields into `out.span_values`, and returns the innermost
+/// one's name.
 pub(crate) fn render_spans<'a, R>(
     leaf: Option<SpanRef<'a, R>>,
-    out: &mut String,
+    out: &mut EventFields,
 ) -> Option<&'static str>
 where
     R: LookupSpan<'a>,
@@ -345,15 +453,17 @@ where
         let Some(fields) = extensions.get::<SpanFields>() else {
             continue;
         };
-        if !out.is_empty() {
-            out.push(':');
+        let text = &mut out.spans;
+        if !text.is_empty() {
+            text.push(':');
         }
-        out.push_str(span.name());
+        text.push_str(span.name());
         if !fields.text.is_empty() {
-            out.push('{');
-            out.push_str(&fields.text);
-            out.push('}');
+            text.push('{');
+            text.push_str(&fields.text);
+            text.push('}');
         }
+        out.span_values.extend(fields.values.iter().cloned());
         innermost = Some(span.metadata().name());
     }
     innermost
@@ -398,7 +508,7 @@ pub(crate) fn with_event_record<S>(
         fields.from_log = normalized.is_some();
         event.record(fields);
         fields.finish_message();
-        fields.func_name = render_spans(ctx.event_span(event), &mut fields.spans);
+        fields.func_name = render_spans(ctx.event_span(event), fields);
         let key_values = KeyValues {
             fields,
             extra: None,

@@ -310,7 +310,7 @@ impl Log for LogBridge {
             if let Some(registry) = dispatch.downcast_ref::<Registry>()
                 && let Some(id) = registry.current_span().id()
             {
-                fields.func_name = render_spans(registry.span(id), &mut fields.spans);
+                fields.func_name = render_spans(registry.span(id), &mut fields);
             }
         });
         // The crate's own macros name the real function: keep theirs.
