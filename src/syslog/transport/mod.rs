@@ -136,9 +136,22 @@ impl std::fmt::Display for Address {
             Address::Unix(p) => write!(f, "unix:{}", p.display()),
             Address::UnixDgram(p) => write!(f, "unix-dgram:{}", p.display()),
             Address::UnixStream(p) => write!(f, "unix-stream:{}", p.display()),
-            Address::Udp(h, p) => write!(f, "udp://{h}:{p}"),
-            Address::Tcp(h, p) => write!(f, "tcp://{h}:{p}"),
-            Address::Tls(h, p) => write!(f, "tls://{h}:{p}"),
+            Address::Udp(h, p) => write!(f, "udp://{}:{p}", Host(h)),
+            Address::Tcp(h, p) => write!(f, "tcp://{}:{p}", Host(h)),
+            Address::Tls(h, p) => write!(f, "tls://{}:{p}", Host(h)),
+        }
+    }
+}
+
+/// A host as an address writes it: an IPv6 address in brackets (`[::1]`), as `parse` reads it.
+struct Host<'a>(&'a str);
+
+impl std::fmt::Display for Host<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.contains(':') {
+            write!(f, "[{}]", self.0)
+        } else {
+            f.write_str(self.0)
         }
     }
 }
@@ -252,8 +265,12 @@ mod tests {
             ("udp://h", "udp://h:514"),
             ("tcp://h:10514/", "tcp://h:10514"),
             ("tls://logs.example.com", "tls://logs.example.com:6514"),
+            ("tls://[::1]", "tls://[::1]:6514"),
+            ("udp://[fe80::1]:5514", "udp://[fe80::1]:5514"),
         ] {
-            assert_eq!(Address::parse_any(written).unwrap().to_string(), shown);
+            let address = Address::parse_any(written).unwrap();
+            assert_eq!(address.to_string(), shown);
+            assert_eq!(Address::parse_any(shown).unwrap(), address, "read back");
         }
     }
 
