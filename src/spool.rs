@@ -129,11 +129,7 @@ pub(crate) fn read_regular_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(fs::read(path)?)
 }
 
-// The spool lock is taken by smtp's outbox only: sentry's spool does not take it yet (a reload
-// to the same sentry spool_dir may send a spooled event twice; Sentry dedups it by event id).
-
 /// The name of the lock file in a spool directory.
-#[cfg_attr(not(feature = "smtp"), allow(dead_code))]
 pub(crate) const LOCK_FILE: &str = ".lock";
 
 /// An exclusive hold on a spool directory, so that one appender at a time picks up and sends
@@ -144,12 +140,10 @@ pub(crate) const LOCK_FILE: &str = ".lock";
 /// released when this is dropped (and by the operating system if the process dies). The file
 /// stays.
 #[derive(Debug)]
-#[cfg_attr(not(feature = "smtp"), allow(dead_code))]
 pub(crate) struct SpoolLock {
     _file: fs::File,
 }
 
-#[cfg_attr(not(feature = "smtp"), allow(dead_code))]
 impl SpoolLock {
     /// Takes the lock on `dir` if it is free: `Ok(None)` while another appender (of this
     /// process or another) holds it. Creates `dir` private if it is missing, after checking it
@@ -174,7 +168,6 @@ impl SpoolLock {
 
 /// Opens (creating it `0600` if missing) the lock file, refusing anything but a regular file:
 /// a link planted in its place is never followed (the file opened must be the one `lstat` saw).
-#[cfg_attr(not(feature = "smtp"), allow(dead_code))]
 fn open_lock_file(path: &Path) -> std::io::Result<fs::File> {
     match create_private_file(path) {
         Ok(file) => return Ok(file),

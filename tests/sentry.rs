@@ -757,3 +757,64 @@ fn a_tracing_error_through_an_appender_layer_arrives_with_its_exception_chain_ta
         reports_for("tracing-layer")
     );
 }
+
+/// During a reload to a config with the same `spool_dir`, the old appender is still draining
+/// while the new one starts: one at a time owns the spool (as the smtp appender's), so each
+/// spooled event goes out once, and the new one sends its own events meanwhile.
+#[test]
+fn two_appenders_on_one_spool_dir_send_each_spooled_event_once() {
+    let Some(server) = server() else { return };
+    let _up = server.shared_use();
+    let project = server.project("spool-lock");
+    let spool = tempfile::tempdir().unwrap();
+    let spool_dir = spool.path().join("sentry");
+    // The old appender cannot deliver: its server is gone (a port nobody listens on).
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead_dsn = project
+        .dsn
+        .replace(&format!(":{}/", server.port), &format!(":{dead_port}/"));
+    let old = SentryAppender::builder()
+        .name("spool-old")
+        .dsn(Secret::new(dead_dsn))
+        .spool_dir(&spool_dir)
+        .timeout(Duration::from_millis(500))
+        .retry_backoff(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    outage_error(&old, "spooled by the old appender");
+    wait_until("1 spooled event", WAIT, || spooled(&spool_dir).len() == 1);
+
+    let new = builder(&project, "spool-new")
+        .spool_dir(&spool_dir)
+        .retry_backoff(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    outage_error(&new, "sent by the new appender");
+    new.flush();
+    let issues = server.wait_for_events(&project, 1, WAIT);
+    std::thread::sleep(Duration::from_millis(1500));
+    let counts = message_counts(&server.issues(&project));
+    assert_eq!(
+        counts.keys().collect::<Vec<_>>(),
+        ["sent by the new appender"],
+        "the new appender sends its own events, and leaves the spool the old one holds: {issues:#?}"
+    );
+
+    drop(old); // the reload's old config goes away
+    let issues = server.wait_for_events(&project, 2, WAIT);
+    std::thread::sleep(Duration::from_millis(500));
+    let counts = message_counts(&server.issues(&project));
+    assert_eq!(counts.len(), 2, "{issues:#?}");
+    assert!(counts.values().all(|n| *n == 1), "duplicates: {counts:?}");
+    wait_until("an empty spool", WAIT, || spooled(&spool_dir).is_empty());
+    drop(new);
+    assert!(
+        reports_for("spool-new").is_empty(),
+        "{:?}",
+        reports_for("spool-new")
+    );
+}

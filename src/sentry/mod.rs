@@ -76,6 +76,12 @@
 //!
 //! Delivery with `spool_dir` is at least once: an event whose 2xx arrived but whose spool file
 //! could not be deleted before a crash is sent again by the next run.
+//!
+//! One appender at a time owns a `spool_dir` (an advisory lock on `.lock` in it, as the smtp
+//! appender's spool): it alone sends what earlier runs left there. During a reload to a config
+//! with the same `spool_dir`, the new appender spools and sends its own events and takes the
+//! old one's over when the old appender is dropped; a spool held by another appender for 30 s
+//! (another process with the same `spool_dir`) is reported, naming the appender and the field.
 
 mod appender;
 mod builder;

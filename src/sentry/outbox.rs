@@ -10,6 +10,7 @@ use sentry_types::protocol::v7::Event;
 
 use crate::backoff::Backoff;
 use crate::report::{FailureStreak, report_error};
+use crate::spool::SpoolLock;
 use crate::worker::Sink;
 
 use super::event::{EventSettings, dropped_event, envelope_bytes};
@@ -18,6 +19,20 @@ use super::transport::{Outcome, Transport};
 
 /// The longest wait between two delivery attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// How often a spool held by another appender is tried again.
+const SPOOL_LOCK_RETRY: Duration = Duration::from_millis(200);
+/// A spool held this long by another appender is reported (a reload's old appender lets go
+/// within its flush timeout; longer means another process, or another appender of this config,
+/// uses the same `spool_dir`). The smtp appender waits as long.
+const SPOOL_LOCK_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Waiting for a spool that another appender holds.
+#[derive(Debug, Clone, Copy)]
+struct LockWait {
+    since: Instant,
+    reported: bool,
+    next_try: Instant,
+}
 
 /// One envelope waiting for the server: in memory, in the spool, or both.
 #[derive(Debug)]
@@ -33,6 +48,13 @@ pub(crate) struct Outbox {
     name: String,
     transport: Transport,
     spool: Option<EventSpool>,
+    /// Held while this appender owns the spool (picks up and sends what is spooled there).
+    spool_lock: Option<SpoolLock>,
+    /// While another appender holds the spool: since when, whether that was reported, and when
+    /// to try again.
+    spool_lock_wait: Option<LockWait>,
+    /// How long the spool may be held by another appender before that is reported.
+    spool_lock_patience: Duration,
     settings: EventSettings,
     pending: VecDeque<Pending>,
     /// Envelopes kept in memory at most (without a spool, or when spooling fails).
@@ -47,7 +69,8 @@ pub(crate) struct Outbox {
 }
 
 impl Outbox {
-    /// An outbox that starts with whatever an earlier run left in the spool.
+    /// An outbox that starts with whatever an earlier run left in the spool, once it holds the
+    /// spool (see [`SpoolLock`]).
     pub(crate) fn new(
         name: String,
         transport: Transport,
@@ -56,24 +79,15 @@ impl Outbox {
         max_in_memory: usize,
         retry_backoff: Duration,
     ) -> Self {
-        let mut pending = VecDeque::new();
-        if let Some(spool) = &spool {
-            match spool.files() {
-                Ok(files) => pending.extend(files.into_iter().map(|path| Pending {
-                    bytes: None,
-                    spooled: Some(path),
-                })),
-                Err(e) => report_error(&e.context(format!(
-                    "appender \"{name}\": cannot pick up the events an earlier run spooled"
-                ))),
-            }
-        }
-        Outbox {
+        let mut outbox = Outbox {
             name,
             transport,
             spool,
+            spool_lock: None,
+            spool_lock_wait: None,
+            spool_lock_patience: SPOOL_LOCK_PATIENCE,
             settings,
-            pending,
+            pending: VecDeque::new(),
             max_in_memory: max_in_memory.max(1),
             backoff: Backoff::new(retry_backoff, MAX_BACKOFF),
             send_streak: FailureStreak::default(),
@@ -81,6 +95,77 @@ impl Outbox {
             reject_streak: FailureStreak::default(),
             backlog_dropped: 0,
             delivered_all: true,
+        };
+        outbox.take_spool();
+        outbox
+    }
+
+    /// Takes the spool over if it is free (and it is time to try again), then queues what is
+    /// spooled there before this run's events (which are newer), except the files this outbox
+    /// wrote itself meanwhile. While another appender holds it (a reload's old appender still
+    /// draining, or another process), its files are left to that one; this outbox spools and
+    /// sends only its own events.
+    fn take_spool(&mut self) {
+        let Some(spool) = &self.spool else { return };
+        let now = Instant::now();
+        if self.spool_lock.is_some() || self.spool_lock_wait.is_some_and(|w| now < w.next_try) {
+            return;
+        }
+        match SpoolLock::try_acquire(spool.dir()) {
+            Ok(Some(lock)) => {
+                self.spool_lock = Some(lock);
+                self.spool_lock_wait = None;
+                let files = match spool.files() {
+                    Ok(files) => files,
+                    Err(e) => {
+                        report_error(&e.context(format!(
+                            "appender \"{}\": cannot pick up the events an earlier run spooled",
+                            self.name
+                        )));
+                        return;
+                    }
+                };
+                let known: Vec<PathBuf> = self
+                    .pending
+                    .iter()
+                    .filter_map(|p| p.spooled.clone())
+                    .collect();
+                for path in files.into_iter().rev() {
+                    if !known.contains(&path) {
+                        self.pending.push_front(Pending {
+                            bytes: None,
+                            spooled: Some(path),
+                        });
+                    }
+                }
+            }
+            Ok(None) => {
+                let wait = self.spool_lock_wait.get_or_insert(LockWait {
+                    since: now,
+                    reported: false,
+                    next_try: now,
+                });
+                wait.next_try = now + SPOOL_LOCK_RETRY;
+                if !wait.reported && now.duration_since(wait.since) >= self.spool_lock_patience {
+                    wait.reported = true;
+                    report_error(&spool_in_use(
+                        &self.name,
+                        spool.dir(),
+                        now.duration_since(wait.since),
+                    ));
+                }
+            }
+            Err(e) => {
+                if self.spool_streak.failed() {
+                    report_error(&e.context(format!("appender \"{}\"", self.name)));
+                }
+                let wait = self.spool_lock_wait.get_or_insert(LockWait {
+                    since: now,
+                    reported: true,
+                    next_try: now,
+                });
+                wait.next_try = now + SPOOL_LOCK_RETRY;
+            }
         }
     }
 
@@ -260,10 +345,23 @@ impl Outbox {
     }
 }
 
+/// The report of a spool another appender has held for `held`.
+fn spool_in_use(name: &str, dir: &std::path::Path, held: Duration) -> anyhow::Error {
+    anyhow::anyhow!(
+        "appender \"{name}\": field \"spool_dir\": {} has been in use by another appender for \
+         {} s (another process, or another appender, with the same spool_dir?); the events \
+         spooled there are left to that one, and this appender sends only its own until it \
+         takes the spool over; give each appender and process a spool_dir of its own",
+        dir.display(),
+        held.as_secs()
+    )
+}
+
 impl Sink for Outbox {
     type Item = Box<Event<'static>>;
 
     fn handle(&mut self, batch: &mut Vec<Box<Event<'static>>>) {
+        self.take_spool();
         for event in batch.drain(..) {
             self.enqueue(*event);
         }
@@ -279,23 +377,109 @@ impl Sink for Outbox {
     }
 
     fn wake(&mut self) {
+        self.take_spool();
         self.deliver(None);
     }
 
     fn next_wake(&self) -> Option<Instant> {
-        if self.pending.is_empty() {
-            None
-        } else {
-            Some(self.backoff.retry_at().unwrap_or_else(Instant::now))
+        let lock_retry = self.spool_lock_wait.map(|w| w.next_try);
+        let send = (!self.pending.is_empty())
+            .then(|| self.backoff.retry_at().unwrap_or_else(Instant::now));
+        match (send, lock_retry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
     fn flush(&mut self, deadline: Instant) {
+        self.take_spool();
         self.deliver(Some(deadline));
         self.delivered_all = self.pending.is_empty();
     }
 
     fn flushed(&self) -> bool {
         self.delivered_all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sentry::transport::TransportSettings;
+
+    fn outbox(spool: &std::path::Path) -> Outbox {
+        let dsn = "http://0123456789abcdef@127.0.0.1:9/1".parse().unwrap();
+        let transport = Transport::new(TransportSettings::new(&dsn, None, Duration::from_secs(1)));
+        Outbox::new(
+            "spool-test".into(),
+            transport,
+            Some(EventSpool::open(spool.to_path_buf()).unwrap()),
+            EventSettings::default(),
+            10,
+            Duration::from_secs(1),
+        )
+    }
+
+    #[test]
+    fn a_spool_held_by_another_appender_is_left_to_it_then_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool_dir = dir.path().join("events");
+        let spool = EventSpool::open(spool_dir.clone()).unwrap();
+        let left = spool.store(b"left by an earlier run").unwrap();
+        let held = SpoolLock::try_acquire(&spool_dir).unwrap().expect("free");
+
+        let mut outbox = outbox(&spool_dir);
+        assert!(
+            outbox.pending.is_empty(),
+            "another appender's spool is left to it"
+        );
+        let wait = outbox.spool_lock_wait.expect("waiting for the spool");
+        assert!(
+            !wait.reported,
+            "a reload's old appender lets go soon: not reported yet"
+        );
+        // The patience runs out (30 s in real life).
+        outbox.spool_lock_patience = Duration::ZERO;
+        outbox.spool_lock_wait = Some(LockWait {
+            next_try: Instant::now(),
+            ..wait
+        });
+        outbox.take_spool();
+        assert!(outbox.pending.is_empty());
+        let wait = outbox.spool_lock_wait.expect("still waiting for the spool");
+        assert!(wait.reported, "reported once the patience ran out");
+        assert_eq!(outbox.next_wake(), Some(wait.next_try), "tries again");
+
+        drop(held);
+        outbox.spool_lock_wait = outbox.spool_lock_wait.map(|w| LockWait {
+            next_try: Instant::now(),
+            ..w
+        });
+        outbox.take_spool();
+        assert!(outbox.spool_lock.is_some() && outbox.spool_lock_wait.is_none());
+        let spooled: Vec<_> = outbox
+            .pending
+            .iter()
+            .filter_map(|p| p.spooled.clone())
+            .collect();
+        assert_eq!(spooled, [left]);
+    }
+
+    #[test]
+    fn the_report_of_a_spool_in_use_names_the_appender_the_field_and_the_fix() {
+        let e = spool_in_use(
+            "sentry",
+            std::path::Path::new("/var/spool/x"),
+            SPOOL_LOCK_PATIENCE,
+        )
+        .to_string();
+        assert!(
+            e.starts_with("appender \"sentry\": field \"spool_dir\": /var/spool/x"),
+            "{e}"
+        );
+        assert!(
+            e.contains("30 s") && e.contains("a spool_dir of its own"),
+            "{e}"
+        );
     }
 }

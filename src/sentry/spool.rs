@@ -4,9 +4,10 @@
 //! are renamed `*.rejected` for a human to look at.
 //!
 //! The folder rules (private, `0700`/`0600`, never a link, atomic writes) are the crate's
-//! shared spool rules ([`crate::spool`]), the same as the smtp appender's. One appender (one
-//! process) per spool directory. Delivery is at least once: an event whose 200 arrived but whose
-//! file could not be deleted before a crash is sent again.
+//! shared spool rules ([`crate::spool`]), the same as the smtp appender's. One appender at a
+//! time owns a spool directory ([`crate::spool::SpoolLock`], as the smtp appender's spool): it
+//! alone picks up and sends what earlier runs left there. Delivery is at least once: an event
+//! whose 200 arrived but whose file could not be deleted before a crash is sent again.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,11 @@ impl EventSpool {
     pub(crate) fn open(dir: PathBuf) -> anyhow::Result<Self> {
         check_dir(&dir)?;
         Ok(EventSpool { dir })
+    }
+
+    /// The directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Writes one envelope durably; returns its file.
