@@ -65,7 +65,8 @@ fn an_event_becomes_a_record_with_typed_fields_its_error_chain_and_its_spans() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.log");
     let format = "%(levelname)s %(name)s %(funcName)s [%(spans)s] %(message)s \
-                  id=%(user_id)05d ratio=%(ratio).2f ok=%(ok)s name=%(name)s state=%(state)s";
+                  id=%(user_id)05d ratio=%(ratio).2f ok=%(ok)s name=%(name)s state=%(state)s \
+                  request=%(request.id)s";
     // `name` is the record's target (a built-in attribute), not the field: Python's rule.
     let file = RotatingFileAppender::builder()
         .encoder(Box::new(
@@ -76,6 +77,7 @@ fn an_event_becomes_a_record_with_typed_fields_its_error_chain_and_its_spans() {
                     ("ratio", "-"),
                     ("ok", "-"),
                     ("state", "-"),
+                    ("request.id", "-"),
                 ],
             )
             .unwrap(),
@@ -99,10 +101,12 @@ fn an_event_becomes_a_record_with_typed_fields_its_error_chain_and_its_spans() {
         got,
         [
             "ERROR tracing update_user [request{id=7}:update_user{id=2 user=\"susan\"}] \
-             Exception on /edit_profile [POST] id=00042 ratio=0.25 ok=false name=tracing state=Some(3)",
+             Exception on /edit_profile [POST] id=00042 ratio=0.25 ok=false name=tracing state=Some(3) \
+             request=7",
             "Error: cannot save the profile of \"susan\"",
             "Caused by: UNIQUE constraint failed: user.username",
-            "INFO app::web request [request{id=7}] answer=42 id=    - ratio=- ok=- name=app::web state=-",
+            "INFO app::web request [request{id=7}] answer=42 id=    - ratio=- ok=- name=app::web state=- \
+             request=7",
         ],
         "{text}"
     );
