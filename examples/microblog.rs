@@ -12,7 +12,9 @@
 //! SMTP server this program starts on 127.0.0.1:8025, and is printed here. It exits by itself.
 //!
 //! Logging is configured by `config-examples/microblog.yaml` (or the YAML file given as the
-//! first argument); this file only logs.
+//! first argument); this file only logs. With `SENTRY_DSN` set (a Sentry project's, or a local
+//! Bugsink's: see the README's Sentry section), the error and the panic also become Sentry
+//! events: the demo adds a `sentry` appender to that YAML's root. Unset, nothing changes.
 
 use std::error::Error;
 use std::fmt;
@@ -199,7 +201,13 @@ fn main() -> ExitCode {
 
     // `cargo run --example microblog -- my.yaml` tries another config.
     let config = std::env::args().nth(1).unwrap_or_else(|| CONFIG.to_owned());
-    let log = match log4rs_appenders::init_file(&config) {
+    let started = match with_sentry(&config) {
+        Some(yaml) => log4rs_appenders::config::load_config_str(&yaml, &config)
+            .map_err(log4rs_appenders::InitError::from)
+            .and_then(|loaded| log4rs_appenders::init_config(loaded.config)),
+        None => log4rs_appenders::init_file(&config),
+    };
+    let log = match started {
         Ok(handle) => handle,
         Err(e) => {
             eprintln!("cannot start logging:\n{e}");
@@ -275,6 +283,29 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS
+}
+
+/// With `SENTRY_DSN` set: the config's YAML with a `sentry` appender (`dsn_env: SENTRY_DSN`)
+/// added to root, so errors and panics also become Sentry events and the records before them
+/// breadcrumbs. `None` (the config as it is) when the variable is unset, or the file unreadable
+/// (`init_file` then says why).
+fn with_sentry(config: &str) -> Option<String> {
+    std::env::var_os("SENTRY_DSN")?;
+    if !cfg!(feature = "sentry") {
+        println!(
+            "SENTRY_DSN is set, but this build has no `sentry` feature: not sending to Sentry"
+        );
+        return None;
+    }
+    let mut yaml: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(config).ok()?).ok()?;
+    let sentry = "{kind: sentry, dsn_env: SENTRY_DSN, environment: demo, release: microblog@0.1.0}";
+    yaml["appenders"]["sentry"] = serde_yaml::from_str(sentry).ok()?;
+    yaml["root"]["appenders"]
+        .as_sequence_mut()?
+        .push("sentry".into());
+    println!("SENTRY_DSN is set: the error and the panic also go to Sentry");
+    serde_yaml::to_string(&yaml).ok()
 }
 
 /// The next mail whose subject or body contains `needle`, waiting at most 20 seconds.

@@ -818,3 +818,159 @@ fn two_appenders_on_one_spool_dir_send_each_spooled_event_once() {
         reports_for("spool-new")
     );
 }
+
+/// Bugsink answers 429 with `X-Sentry-Rate-Limits: 60::key, ...` while a project is over its
+/// quota (its real ingest view; the quota state is set through its model, as its own tests do,
+/// instead of sending it 1,000 events). The appender pauses for the 60 s asked, sends nothing
+/// meanwhile, loses nothing, and the next run sends what it kept.
+#[test]
+fn a_429_with_x_sentry_rate_limits_from_bugsink_pauses_sending_and_loses_nothing() {
+    let Some(server) = server() else { return };
+    let _up = server.shared_use();
+    let project = server.project("rate-limited");
+    let spool = tempfile::tempdir().unwrap();
+    let spool_dir = spool.path().join("sentry");
+    let start = |name: &str| {
+        builder(&project, name)
+            .spool_dir(&spool_dir)
+            .retry_backoff(Duration::from_millis(100))
+            .build()
+            .unwrap()
+    };
+    server.exceed_quota(&project, 600);
+    let appender = start("rate-limited");
+    outage_error(&appender, "sent while over quota");
+    wait_until("the 429", WAIT, || {
+        server.envelope_requests(&project, 429) == 1
+    });
+    wait_until("the report of the pause", WAIT, || {
+        !reports_for("rate-limited").is_empty()
+    });
+    let reports = reports_for("rate-limited");
+    assert!(
+        reports[0].contains("pause for 59 s") || reports[0].contains("pause for 60 s"),
+        "{reports:?}"
+    );
+    // The quota is lifted, but the server asked for 60 s: nothing is sent before that.
+    server.exceed_quota(&project, 0);
+    outage_error(&appender, "sent during the pause");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        (
+            server.envelope_requests(&project, 429),
+            server.envelope_requests(&project, 200)
+        ),
+        (1, 0),
+        "one request, then none during the pause\n{}",
+        server.log()
+    );
+    assert!(server.issues(&project).is_empty());
+    assert_eq!(spooled(&spool_dir).len(), 2, "both kept");
+    drop(appender);
+
+    // The next run (no pause of its own yet) sends both, once each.
+    let next = start("rate-limited-next-run");
+    let issues = server.wait_for_events(&project, 2, WAIT);
+    let counts = message_counts(&issues);
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    assert!(counts.values().all(|n| *n == 1), "duplicates: {counts:?}");
+    wait_until("an empty spool", WAIT, || spooled(&spool_dir).is_empty());
+    drop(next);
+    assert!(
+        !reports
+            .iter()
+            .any(|r| r.contains("dropped") || r.contains("refused")),
+        "{reports:?}"
+    );
+}
+
+/// A test CA and a server certificate for 127.0.0.1 signed by it: (ca.pem, server.pem,
+/// server.key) in `dir`.
+fn write_test_pki(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "log4rs-appenders test CA");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "bugsink");
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    );
+    std::fs::write(&paths.0, ca_cert.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    (paths.0, paths.1, paths.2)
+}
+
+/// HTTPS to Bugsink behind a real TLS terminator (gunicorn with Python's ssl) whose certificate
+/// a private CA signed: delivered with `root_certificate: <the CA>`; without it (Mozilla's
+/// roots), the certificate is refused, reported, and the event kept, never sent in clear.
+#[test]
+fn https_with_a_private_ca_delivers_with_root_certificate_and_is_refused_without_it() {
+    let Some(server) = server() else { return };
+    let _up = server.shared_use();
+    let project = server.project("tls");
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = write_test_pki(dir.path());
+    let front = server.start_tls(&cert, &key);
+    let https_dsn = project
+        .dsn
+        .replace("http://", "https://")
+        .replace(&format!(":{}/", server.port), &format!(":{}/", front.port));
+
+    // Mozilla's roots do not know the private CA: refused, reported, nothing stored.
+    let untrusting = SentryAppender::builder()
+        .name("tls-untrusted")
+        .dsn(Secret::new(https_dsn.clone()))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    outage_error(&untrusting, "sent to a certificate nobody vouched for");
+    wait_until("the refusal report", WAIT, || {
+        !reports_for("tls-untrusted").is_empty()
+    });
+    let reports = reports_for("tls-untrusted");
+    assert!(
+        reports[0].contains("cannot reach")
+            && reports[0].contains("UnknownIssuer")
+            && reports[0].contains("set root_certificate"),
+        "{reports:?}"
+    );
+    drop(untrusting);
+
+    let trusting = SentryAppender::builder()
+        .name("tls-trusted")
+        .dsn(Secret::new(https_dsn))
+        .root_certificate(&ca)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    outage_error(&trusting, "sent over TLS to the private CA's server");
+    trusting.flush();
+    let issues = server.wait_for_events(&project, 1, WAIT);
+    let counts = message_counts(&issues);
+    assert_eq!(
+        counts.keys().collect::<Vec<_>>(),
+        ["sent over TLS to the private CA's server"],
+        "{issues:#?}"
+    );
+    assert!(
+        reports_for("tls-trusted").is_empty(),
+        "{:?}",
+        reports_for("tls-trusted")
+    );
+    drop(front);
+}

@@ -156,7 +156,13 @@ impl Transport {
         let mut response = match answer {
             Ok(r) => r,
             Err(e) => {
-                return Outcome::Retry(anyhow::anyhow!("cannot reach {}: {e}", self.url));
+                let hint = if is_certificate_error(&e) {
+                    " (the server's certificate is not trusted: for a private CA, set \
+                     root_certificate to its PEM file)"
+                } else {
+                    ""
+                };
+                return Outcome::Retry(anyhow::anyhow!("cannot reach {}: {e}{hint}", self.url));
             }
         };
         let status = response.status().as_u16();
@@ -200,6 +206,19 @@ impl Transport {
             )),
         }
     }
+}
+
+/// Whether the connection failed because the server's certificate was refused.
+fn is_certificate_error(e: &ureq::Error) -> bool {
+    let rustls_error = match e {
+        ureq::Error::Rustls(e) => Some(e),
+        ureq::Error::Io(e) => e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()),
+        _ => None,
+    };
+    matches!(
+        rustls_error,
+        Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+    )
 }
 
 /// How long to pause after a 429 without a usable `Retry-After` (Sentry's SDKs use 60 s).

@@ -44,6 +44,19 @@ pub struct Bugsink {
     outage: RwLock<()>,
 }
 
+/// Bugsink served over HTTPS by gunicorn ([`Bugsink::start_tls`]); stopped when dropped.
+pub struct TlsFrontEnd {
+    child: Child,
+    pub port: u16,
+}
+
+impl Drop for TlsFrontEnd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The virtualenv Bugsink is installed in.
 pub fn venv() -> PathBuf {
     if let Some(v) = std::env::var_os("BUGSINK_VENV") {
@@ -229,6 +242,56 @@ impl Bugsink {
         }
     }
 
+    /// A second front end of the same Bugsink (same database) that serves HTTPS: Bugsink's own
+    /// production server, gunicorn (installed with Bugsink), with `cert` and `key` (PEM files)
+    /// and Python's `ssl` (OpenSSL) terminating TLS. Stopped when dropped (and, like the plain
+    /// server, when the test process ends).
+    pub fn start_tls(&self, cert: &Path, key: &Path) -> TlsFrontEnd {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("tls.log"))
+            .expect("tls log");
+        let script = format!(
+            "import os, threading, time\n\
+             parent = os.getppid()\n\
+             def watch():\n\
+             \x20   while os.getppid() == parent:\n\
+             \x20       time.sleep(0.5)\n\
+             \x20   os._exit(0)\n\
+             threading.Thread(target=watch, daemon=True).start()\n\
+             from gunicorn.app.wsgiapp import run\n\
+             sys.argv = ['gunicorn', 'bugsink.wsgi:application', '--bind', '127.0.0.1:{port}', \
+             '--workers', '1', '--certfile', {cert:?}, '--keyfile', {key:?}]\n\
+             run()\n",
+            cert = cert.display().to_string(),
+            key = key.display().to_string(),
+        );
+        let child = self
+            .command()
+            .arg("-c")
+            .arg(format!("import sys\n{script}"))
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start gunicorn");
+        let front = TlsFrontEnd { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "gunicorn did not listen within 60 s; see {}",
+                self.dir.path().join("tls.log").display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        front
+    }
+
     /// Stops the server (the database stays).
     pub fn stop(&self) {
         if let Some(mut child) = self.server.lock().unwrap().take() {
@@ -308,6 +371,34 @@ impl Bugsink {
             }
             std::thread::sleep(Duration::from_millis(300));
         }
+    }
+
+    /// How many requests the server logged for this project's envelope endpoint, with this
+    /// HTTP status (Django's runserver logs one line per request).
+    pub fn envelope_requests(&self, project: &Project, status: u16) -> usize {
+        let text = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+        let path = format!("POST /api/{}/envelope/ ", project.id);
+        text.lines()
+            .filter(|l| l.contains(&path) && l.contains(&format!("\" {status} ")))
+            .count()
+    }
+
+    /// Runs Bugsink's own quota logic's outcome for a project: marks its per-5-minutes quota
+    /// (1,000 events by default) as exceeded for `seconds` (0: no longer), as Bugsink does when
+    /// the project reaches it, so its ingest view answers 429 with `X-Sentry-Rate-Limits`.
+    pub fn exceed_quota(&self, project: &Project, seconds: u64) {
+        self.shell(&format!(
+            "import json, datetime\n\
+             from django.utils import timezone\n\
+             from bugsink.app_settings import get_settings\n\
+             from projects.models import Project\n\
+             p = Project.objects.get(id={})\n\
+             p.quota_exceeded_until = timezone.now() + datetime.timedelta(seconds={seconds}) if {seconds} else None\n\
+             p.quota_exceeded_reason = json.dumps(['minute', 5, get_settings()['MAX_EVENTS_PER_PROJECT_PER_5_MINUTES']])\n\
+             p.save(update_fields=['quota_exceeded_until', 'quota_exceeded_reason'])\n\
+             print('@@OUT@@ ok')",
+            project.id
+        ));
     }
 
     /// The server's log so far (for failure messages).
