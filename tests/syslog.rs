@@ -1155,3 +1155,77 @@ fn datagrams_a_stalled_receiver_cannot_take_are_counted_and_the_count_is_sent_la
     assert_eq!(delivered.len() + lost, total, "{notice}");
     assert!(lost > 0);
 }
+
+#[cfg(unix)]
+#[test]
+fn datagrams_the_full_queue_dropped_are_reported_as_such_not_as_an_outage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slow.sock");
+    let receiver = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    let name = "queue-full-dgram";
+    let a = local_appender(&format!("unix-dgram:{}", path.display()))
+        .name(name)
+        .connect_timeout(Duration::from_secs(10)) // the spill worker waits, never gives up
+        .build()
+        .unwrap();
+    capture_errors();
+    // The receiver reads nothing yet: the spill worker waits for room while its queue (4096
+    // records) fills and the rest is dropped.
+    let total = 10_000;
+    for i in 0..total {
+        append(&a, Level::Info, &format!("slow {i}"));
+    }
+    // The receiver reads again, as fast as it can.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            receiver
+                .set_read_timeout(Some(Duration::from_millis(50)))
+                .unwrap();
+            let mut received = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(n) = receiver.recv(&mut buf) {
+                    received.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                }
+            }
+            received
+        })
+    };
+    a.flush();
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let received = reader.join().unwrap();
+    let delivered = received.iter().filter(|m| m.contains("slow ")).count();
+    let notices: Vec<&String> = received
+        .iter()
+        .filter(|m| m.contains("were lost"))
+        .collect();
+    let reported: Vec<String> = capture_errors()
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.contains(&format!("appender \"{name}\"")))
+        .cloned()
+        .collect();
+    eprintln!("{delivered} delivered; notices {notices:?}; reported {reported:?}");
+    assert!(
+        delivered < total,
+        "nothing was dropped: the test proves nothing"
+    );
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(
+        notices[0].contains("syslog records were lost because the syslog queue was full"),
+        "{}",
+        notices[0]
+    );
+    assert!(!notices[0].contains("not taking"), "{}", notices[0]);
+    let lost: usize = notices[0]
+        .split(": ")
+        .find_map(|part| part.split(' ').next()?.parse().ok())
+        .unwrap();
+    assert_eq!(delivered + lost, total, "{}", notices[0]);
+    assert_eq!(reported.len(), 1, "{reported:?}");
+    assert!(reported[0].contains(&format!("{lost} syslog records were lost because")));
+}

@@ -453,6 +453,79 @@ fn records_queued_for_a_tcp_receiver_that_is_down_at_shutdown_are_reported_with_
     );
 }
 
+// ---------------------------------------------------------------- a receiver that stops reading
+
+/// A TCP receiver that accepts and reads nothing until `go` fires, then reads everything until
+/// the appender ends the connection.
+fn stalled_tcp_receiver() -> (
+    u16,
+    std::sync::mpsc::Sender<()>,
+    std::thread::JoinHandle<String>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let reader = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let _ = wait.recv_timeout(Duration::from_secs(60));
+        let mut received = Vec::new();
+        std::io::Read::read_to_end(&mut conn, &mut received).unwrap();
+        String::from_utf8_lossy(&received).into_owned()
+    });
+    (port, go, reader)
+}
+
+#[test]
+fn records_the_full_queue_dropped_are_reported_as_such_not_as_a_full_buffer() {
+    let (port, go, reader) = stalled_tcp_receiver();
+    let name = "queue-full-tcp";
+    let a = SyslogAppender::builder()
+        .name(name)
+        .address(format!("tcp://127.0.0.1:{port}"))
+        .framing(log4rs_appenders::syslog::Framing::Newline)
+        .buffer_size(1_000_000) // the buffer never fills: only the queue can
+        .build()
+        .unwrap();
+    reports();
+    // The worker blocks writing once the kernel's buffers are full (a few MB); the queue
+    // (4096 records) fills behind it and the rest is dropped.
+    let padding = "x".repeat(2000);
+    let total = 20_000;
+    for i in 0..total {
+        append(&a, &format!("stalled {i} {padding}"));
+    }
+    go.send(()).unwrap();
+    a.flush();
+    drop(a);
+    let received = reader.join().unwrap();
+    let delivered = received.lines().filter(|l| l.contains("stalled ")).count() as u64;
+    let notices: Vec<&str> = received
+        .lines()
+        .filter(|l| l.contains("were lost"))
+        .collect();
+    let reported = reports_of(name);
+    eprintln!("queue full: {delivered} delivered, notices {notices:?}, reported {reported:?}");
+    assert!(
+        delivered < total,
+        "nothing was dropped: the test proves nothing"
+    );
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(
+        notices[0].contains("syslog records were lost because the syslog queue was full"),
+        "{}",
+        notices[0]
+    );
+    assert!(!notices[0].contains("buffer"), "{}", notices[0]);
+    let lost = number_before(notices[0], " syslog records were lost").unwrap();
+    assert_eq!(delivered + lost, total, "{}", notices[0]);
+    assert!(
+        reported
+            .iter()
+            .any(|e| e.contains(&format!("{lost} syslog records were lost because"))),
+        "{reported:?}"
+    );
+}
+
 // ---------------------------------------------------------------- datagram outages
 
 /// rsyslog with only a unix datagram socket (`log.sock`), writing each MSG to `out.log`.

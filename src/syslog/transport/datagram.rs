@@ -235,8 +235,32 @@ impl Outage {
 
 /// What the end of an outage says, to stderr and as a syslog warning.
 fn outage_ended(name: &str, address: &Address, lost: u64) -> String {
-    let lost = not_taken(lost, address);
-    format!("appender \"{name}\": {lost}; sending works again")
+    lost_notice(name, address, Some(lost), 0)
+}
+
+/// The notice of records lost: in an outage that just ended (`Some(count)`, then sending works
+/// again), and because the spill worker's queue was full.
+fn lost_notice(name: &str, address: &Address, outage: Option<u64>, queue_full: u64) -> String {
+    let mut parts = Vec::new();
+    if let Some(lost) = outage {
+        parts.push(not_taken(lost, address).to_string());
+    }
+    if queue_full > 0 {
+        parts.push(queue_was_full(queue_full).to_string());
+    }
+    if outage.is_some() {
+        parts.push("sending works again".to_owned());
+    }
+    format!("appender \"{name}\": {}", parts.join("; "))
+}
+
+/// `N syslog records were lost because the syslog queue was full (on_full: drop)`.
+fn queue_was_full(count: u64) -> LostRecords<'static> {
+    LostRecords::new(
+        count,
+        "syslog records",
+        Cause::QueueFull { queue: "syslog" },
+    )
 }
 
 /// `N syslog records were lost while ADDRESS was not taking them`.
@@ -343,6 +367,7 @@ impl DatagramTransport {
                 formatter: c.formatter.clone(),
                 scratch: Scratch::default(),
                 outage: self.outage.clone(),
+                queue_full: 0,
                 wait: c.wait,
                 stalled: false,
             };
@@ -390,6 +415,9 @@ struct SpillSink {
     formatter: Arc<Formatter>,
     scratch: Scratch,
     outage: Arc<Outage>,
+    /// Records the queue to this worker dropped (`on_full: drop`), not yet reported: not an
+    /// outage (the receiver may be taking records, only slower than they come).
+    queue_full: u64,
     wait: Duration,
     /// A datagram already waited `wait` in vain: until one goes through, the rest are tried
     /// once each, so a receiver that stopped reading does not hold every record for `wait`.
@@ -429,9 +457,9 @@ impl SpillSink {
         }
     }
 
-    /// One record (or `count` the queue dropped) did not go out.
-    fn lost(&mut self, count: u64, why: &str) {
-        if self.outage.lost(count) {
+    /// One record did not go out.
+    fn lost(&mut self, why: &str) {
+        if self.outage.lost(1) {
             report_error(&anyhow::anyhow!(
                 "appender \"{}\": {} is not taking records: {why} (reported once until sending \
                  works again; records are counted meanwhile)",
@@ -441,11 +469,13 @@ impl SpillSink {
         }
     }
 
-    /// A datagram went through: if that ends an outage, say so with the count, to stderr and
-    /// as a syslog warning.
+    /// A datagram went through: if that ends an outage, or records were dropped, say so with
+    /// the counts, to stderr and as a syslog warning.
     fn went_through(&mut self) {
-        if let Some(lost) = self.outage.ended() {
-            let text = outage_ended(&self.name, &self.target.address, lost);
+        let ended = self.outage.ended();
+        if ended.is_some() || self.queue_full > 0 {
+            let text = lost_notice(&self.name, &self.target.address, ended, self.queue_full);
+            self.queue_full = 0;
             report_error(&anyhow::anyhow!("{text}"));
             self.send_notice(&text);
         }
@@ -464,16 +494,26 @@ impl SpillSink {
         sent
     }
 
-    /// During an outage no record may come to prove the receiver is back: try the notice itself.
+    /// During an outage no record may come to prove the receiver is back: try the notice itself
+    /// (which also carries the count of records the full queue dropped, if any).
     fn probe(&mut self) {
-        if !self.outage.streak.is_failing() {
+        let failing = self.outage.streak.is_failing();
+        if !failing && self.queue_full == 0 {
             return;
         }
-        let lost = self.outage.lost.load(Ordering::Acquire);
-        let text = outage_ended(&self.name, &self.target.address, lost);
-        if self.send_notice(&text) && self.outage.ended().is_some() {
+        let lost = failing.then(|| self.outage.lost.load(Ordering::Acquire));
+        let text = lost_notice(&self.name, &self.target.address, lost, self.queue_full);
+        if !self.send_notice(&text) {
+            return;
+        }
+        if !failing || self.outage.ended().is_some() {
+            report_error(&anyhow::anyhow!("{text}"));
+        } else if self.queue_full > 0 {
+            // The logging thread saw the end of the outage first and reported it.
+            let text = lost_notice(&self.name, &self.target.address, None, self.queue_full);
             report_error(&anyhow::anyhow!("{text}"));
         }
+        self.queue_full = 0;
     }
 }
 
@@ -484,17 +524,14 @@ impl Sink for SpillSink {
         for msg in batch.drain(..) {
             match self.send_waiting(&msg) {
                 Ok(()) => self.went_through(),
-                Err(why) => self.lost(1, &why),
+                Err(why) => self.lost(&why),
             }
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
         }
     }
 
     fn dropped(&mut self, count: u64) {
-        self.lost(
-            count,
-            "the queue to the worker that waits for room was full",
-        );
+        self.queue_full += count;
     }
 
     fn flush(&mut self, _deadline: Instant) {
@@ -503,12 +540,19 @@ impl Sink for SpillSink {
 
     fn close(&mut self, _deadline: Instant) {
         self.probe();
+        let mut parts = Vec::new();
         let lost = self.outage.take_lost();
         if lost > 0 {
+            parts.push(not_taken(lost, &self.target.address).to_string());
+        }
+        if self.queue_full > 0 {
+            parts.push(queue_was_full(self.queue_full).to_string());
+        }
+        if !parts.is_empty() {
             report_error(&anyhow::anyhow!(
                 "appender \"{}\": shutting down: {}",
                 self.name,
-                not_taken(lost, &self.target.address)
+                parts.join("; ")
             ));
         }
     }

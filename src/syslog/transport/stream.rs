@@ -269,7 +269,7 @@ impl StreamTransport {
             conn: None,
             pending: VecDeque::new(),
             capacity: c.buffer_capacity.max(1),
-            lost: 0,
+            lost: Losses::default(),
             backoff: Backoff::new(MIN_BACKOFF, MAX_BACKOFF),
             streak: FailureStreak::default(),
             name: c.name.clone(),
@@ -279,7 +279,6 @@ impl StreamTransport {
             connect_timeout: c.connect_timeout,
             write_buf: Vec::new(),
             recent: VecDeque::new(),
-            possibly_lost: 0,
             notice_pending: None,
             written_on_connection: 0,
             last_error: None,
@@ -340,8 +339,8 @@ struct StreamSink {
     /// Framed records not yet written, oldest first.
     pending: VecDeque<Vec<u8>>,
     capacity: usize,
-    /// Records lost (buffer or queue full) and not yet reported.
-    lost: u64,
+    /// Records lost and not yet reported.
+    lost: Losses,
     backoff: Backoff,
     streak: FailureStreak,
     name: String,
@@ -353,11 +352,9 @@ struct StreamSink {
     /// When recent writes went out and how many records each held (the last
     /// [`UNCONFIRMED_WINDOW`]).
     recent: VecDeque<(Instant, u64)>,
-    /// Records written shortly before a connection was found closed, not yet reported.
-    possibly_lost: u64,
-    /// The lost-records notice at the front of `pending`, not yet written: the `lost` and
-    /// `possibly_lost` counts it carries.
-    notice_pending: Option<(u64, u64)>,
+    /// The lost-records notice at the front of `pending`, not yet written: the counts it
+    /// carries.
+    notice_pending: Option<Losses>,
     /// Records written on the current connection (none of them confirmed read until the
     /// server confirms the end of the connection).
     written_on_connection: u64,
@@ -366,6 +363,29 @@ struct StreamSink {
     shutdown_timeout: Duration,
     /// A flush shortened the connection's write timeout to its deadline.
     write_timeout_shortened: bool,
+}
+
+/// Records lost, by cause, not yet reported.
+#[derive(Clone, Copy, Default)]
+struct Losses {
+    /// The buffer (`buffer_size`) was full while the server could not be reached.
+    buffer_full: u64,
+    /// The worker's queue was full (`on_full: drop`).
+    queue_full: u64,
+    /// Written shortly before a connection was found closed.
+    possibly: u64,
+}
+
+impl Losses {
+    fn any(&self) -> bool {
+        self.buffer_full > 0 || self.queue_full > 0 || self.possibly > 0
+    }
+
+    fn add(&mut self, other: Losses) {
+        self.buffer_full += other.buffer_full;
+        self.queue_full += other.queue_full;
+        self.possibly += other.possibly;
+    }
 }
 
 /// Plain TCP syslog has no acknowledgements: records the server's kernel accepted but the daemon
@@ -379,7 +399,7 @@ impl StreamSink {
     fn connection_lost(&mut self) {
         self.conn = None;
         let since = Instant::now().checked_sub(UNCONFIRMED_WINDOW);
-        self.possibly_lost += self
+        self.lost.possibly += self
             .recent
             .drain(..)
             .filter(|(at, _)| since.is_none_or(|s| *at >= s))
@@ -409,7 +429,7 @@ impl StreamSink {
     /// Writes pending records until none are left, the connection fails, or (without a
     /// deadline) a reconnect has to wait for its backoff.
     fn deliver(&mut self, deadline: Option<Instant>) {
-        while !self.pending.is_empty() || self.lost > 0 || self.possibly_lost > 0 {
+        while !self.pending.is_empty() || self.lost.any() {
             if self.conn.is_none() {
                 let now = Instant::now();
                 if let Some(at) = self.backoff.retry_at().filter(|at| *at > now) {
@@ -445,7 +465,7 @@ impl StreamSink {
                 self.connection_lost();
                 continue;
             }
-            if self.lost > 0 || self.possibly_lost > 0 {
+            if self.lost.any() {
                 self.queue_lost_notice();
             }
             self.write_buf.clear();
@@ -502,32 +522,34 @@ impl StreamSink {
         }
     }
 
+    /// The sentences for records lost because the buffer or the queue was full:
     /// `N syslog records were lost: the buffer of C records was full while ADDRESS could not be
-    /// reached`.
-    fn buffer_full(&self, count: u64) -> LostRecords<'_> {
-        LostRecords::new(
-            count,
-            "syslog records",
-            Cause::BufferFull {
+    /// reached`, `N syslog records were lost because the syslog queue was full (on_full: drop)`.
+    fn lost_sentences(&self, lost: Losses, parts: &mut Vec<String>) {
+        if lost.buffer_full > 0 {
+            let cause = Cause::BufferFull {
                 capacity: self.capacity,
                 target: &self.connector.address,
-            },
-        )
+            };
+            parts.push(LostRecords::new(lost.buffer_full, "syslog records", cause).to_string());
+        }
+        if lost.queue_full > 0 {
+            let cause = Cause::QueueFull { queue: "syslog" };
+            parts.push(LostRecords::new(lost.queue_full, "syslog records", cause).to_string());
+        }
     }
 
     /// Puts a record saying how many records were (or may have been) lost at the front of the
     /// pending ones, and reports the same to stderr.
     fn queue_lost_notice(&mut self) {
         let mut parts = Vec::new();
-        if self.lost > 0 {
-            parts.push(self.buffer_full(self.lost).to_string());
-        }
-        if self.possibly_lost > 0 {
+        self.lost_sentences(self.lost, &mut parts);
+        if self.lost.possibly > 0 {
             parts.push(format!(
                 "the server closed the connection; up to {} records written to it in the last \
                  {}s before may not have been received (plain TCP syslog has no \
                  acknowledgements)",
-                self.possibly_lost,
+                self.lost.possibly,
                 UNCONFIRMED_WINDOW.as_secs()
             ));
         }
@@ -541,9 +563,8 @@ impl StreamSink {
         );
         self.pending
             .push_front(frame(self.framing, &self.scratch.buf));
-        self.notice_pending = Some((self.lost, self.possibly_lost));
-        self.lost = 0;
-        self.possibly_lost = 0;
+        self.notice_pending = Some(self.lost);
+        self.lost = Losses::default();
     }
 
     /// The shutdown: deliver within `deadline`, end the connection so that the server confirms
@@ -551,11 +572,10 @@ impl StreamSink {
     fn shut_down(&mut self, deadline: Instant) {
         self.deliver(Some(deadline));
         let mut unsent = self.pending.len() as u64;
-        let (mut lost, mut possibly_lost) = (self.lost, self.possibly_lost);
-        if let Some((l, p)) = self.notice_pending.take() {
+        let mut lost = self.lost;
+        if let Some(notice) = self.notice_pending.take() {
             unsent -= 1; // the notice itself is not a record
-            lost += l;
-            possibly_lost += p;
+            lost.add(notice);
         }
         let mut unconfirmed = None;
         if let Some(conn) = self.conn.take()
@@ -574,13 +594,12 @@ impl StreamSink {
                 self.connector.address
             ));
         }
-        if lost > 0 {
-            parts.push(self.buffer_full(lost).to_string());
-        }
-        if possibly_lost > 0 {
+        self.lost_sentences(lost, &mut parts);
+        if lost.possibly > 0 {
             parts.push(format!(
-                "up to {possibly_lost} records written before an earlier connection closed may \
-                 not have been received"
+                "up to {} records written before an earlier connection closed may \
+                 not have been received",
+                lost.possibly
             ));
         }
         if let Some((n, e)) = unconfirmed
@@ -600,8 +619,7 @@ impl StreamSink {
             ));
         }
         self.pending.clear();
-        self.lost = 0;
-        self.possibly_lost = 0;
+        self.lost = Losses::default();
     }
 }
 
@@ -611,7 +629,7 @@ impl Sink for StreamSink {
     fn handle(&mut self, batch: &mut Vec<Vec<u8>>) {
         for record in batch.drain(..) {
             if self.pending.len() >= self.capacity {
-                self.lost += 1;
+                self.lost.buffer_full += 1;
             } else {
                 self.pending.push_back(record);
             }
@@ -620,7 +638,7 @@ impl Sink for StreamSink {
     }
 
     fn dropped(&mut self, count: u64) {
-        self.lost += count;
+        self.lost.queue_full += count;
     }
 
     fn wake(&mut self) {
@@ -628,7 +646,7 @@ impl Sink for StreamSink {
     }
 
     fn next_wake(&self) -> Option<Instant> {
-        if self.pending.is_empty() && self.lost == 0 {
+        if self.pending.is_empty() && !self.lost.any() {
             None
         } else {
             Some(self.backoff.retry_at().unwrap_or_else(Instant::now))
@@ -644,6 +662,6 @@ impl Sink for StreamSink {
     }
 
     fn backlog(&self) -> u64 {
-        self.pending.len() as u64 + self.lost
+        self.pending.len() as u64 + self.lost.buffer_full + self.lost.queue_full
     }
 }
