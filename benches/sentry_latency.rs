@@ -135,6 +135,8 @@ fn breadcrumbs(sink: &dyn Fn(&Record)) {
 
 struct Stats {
     median: Duration,
+    /// The median CPU time of a call (Linux; else 0).
+    median_cpu: Duration,
     p99: Duration,
     max: Sample,
     /// Calls over 1 ms, and how many of them the scheduler preempted.
@@ -149,8 +151,11 @@ fn stats(mut samples: Vec<Sample>) -> Stats {
         .iter()
         .filter(|s| s.wall > Duration::from_millis(1))
         .collect();
+    let mut cpu: Vec<Duration> = samples.iter().map(|s| s.cpu).collect();
+    cpu.sort_unstable();
     Stats {
         median: at(0.5),
+        median_cpu: cpu.get(cpu.len() / 2).copied().unwrap_or_default(),
         p99: at(0.99),
         max: samples.last().copied().unwrap_or_default(),
         slow: slow.len(),
@@ -245,9 +250,9 @@ fn main() {
         "sentry_latency: {calls} error records each, {gap:?} apart, time of the logging call on the app thread (µs)"
     );
     println!(
-        "| server | logger | median | p99 | max | the max call: on CPU, voluntary/involuntary switches | calls > 1 ms (preempted) | events stored after flush |"
+        "| server | logger | median | median on CPU | p99 | max | the max call: on CPU, voluntary/involuntary switches | calls > 1 ms (preempted) | events stored after flush |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let delayed_label = format!("Bugsink answering after {} s", answer_delay.as_secs_f64());
     for (label, scenario) in [
         ("Bugsink answering", 0),
@@ -299,8 +304,9 @@ fn main() {
         {
             let s = stats(samples);
             println!(
-                "| {label} | {name} | {} | {} | {} | {} µs, {}/{} | {} ({}) | {count} of {calls} |",
+                "| {label} | {name} | {} | {} | {} | {} | {} µs, {}/{} | {} ({}) | {count} of {calls} |",
                 us(s.median),
+                us(s.median_cpu),
                 us(s.p99),
                 us(s.max.wall),
                 us(s.max.cpu),

@@ -383,6 +383,9 @@ impl Shared {
     /// calls as rotation allows: one per stretch between two rotation points; then, if `flush`,
     /// whatever the buffer holds.
     fn write_batch(&self, bytes: &[u8], lens: &[usize], errors: &mut Errors, flush: bool) {
+        // The clocks are read before the lock is taken, to keep the critical section short
+        // (with two threads logging, the lock changes hands at every record).
+        let now = (self.now(), Instant::now());
         let mut state = self.lock_state();
         let mut rotated = false;
         let locked = self.with_process_lock(|| {
@@ -393,6 +396,7 @@ impl Shared {
                     &mut state,
                     (bytes, lens),
                     (&mut next, &mut offset),
+                    now,
                     &mut rotated,
                 );
                 if let Err(e) = written {
@@ -424,19 +428,20 @@ impl Shared {
     /// Writes the batch's records from `*next` up to the next rotation point in one `write`,
     /// rotating first if the first of them says so. Moves `*next` / `*offset` past the records
     /// written, or past those lost when it fails (only the first when the file cannot be opened
-    /// or rotated, so that the next one tries again, as it would alone).
+    /// or rotated, so that the next one tries again, as it would alone). `now` is the time for
+    /// rotation by time and the instant for the reopen check, read before the lock.
     fn write_chunk(
         &self,
         state: &mut State,
         (bytes, lens): (&[u8], &[usize]),
         (next, offset): (&mut usize, &mut usize),
+        (now, instant): (i64, Instant),
         rotated: &mut bool,
     ) -> io::Result<()> {
         let (first, start) = (*next, *offset);
         *next += 1;
         *offset += lens[first];
-        let now = self.now();
-        self.make_current(state, now)?;
+        self.make_current(state, now, instant)?;
         if self.streak.is_failing() {
             *rotated |= self.write_lost_notice(state, now)?;
         }
@@ -599,7 +604,7 @@ impl Shared {
 
     /// Opens the file if it is not, and notices when someone else moved or deleted it (every
     /// write in multi-process mode, where the size is also re-read; else at most once a second).
-    fn make_current(&self, state: &mut State, now: i64) -> io::Result<()> {
+    fn make_current(&self, state: &mut State, now: i64, instant: Instant) -> io::Result<()> {
         let Some(open) = &mut state.file else {
             return self.open(state);
         };
@@ -609,7 +614,7 @@ impl Shared {
                 return self.open(state);
             }
             open.size = open.file.metadata()?.len();
-        } else if state.check.due() {
+        } else if state.check.due(instant) {
             if moved_away(self.names.base(), open.id) {
                 // What is buffered was logged before the move: it belongs to the moved file.
                 self.flush_buffer(state)?;

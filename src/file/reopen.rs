@@ -47,9 +47,9 @@ impl ReopenCheck {
         }
     }
 
-    /// True at most once per [`CHECK_INTERVAL`]: time to compare identities.
-    pub(crate) fn due(&mut self) -> bool {
-        let now = Instant::now();
+    /// True at most once per [`CHECK_INTERVAL`]: time to compare identities. `now` is read by
+    /// the caller before it takes the appender's lock.
+    pub(crate) fn due(&mut self, now: Instant) -> bool {
         if now < self.next {
             return false;
         }
@@ -70,11 +70,11 @@ mod tests {
     #[test]
     fn the_path_is_checked_at_most_once_a_second() {
         let mut check = ReopenCheck::new();
-        assert!(!check.due());
+        assert!(!check.due(Instant::now()));
         check.next = Instant::now();
-        assert!(check.due());
+        assert!(check.due(Instant::now()));
         assert!(
-            !check.due(),
+            !check.due(Instant::now()),
             "a second check right after the first is not due"
         );
     }
