@@ -135,11 +135,18 @@ fn breadcrumbs(sink: &dyn Fn(&Record)) {
 
 struct Stats {
     median: Duration,
+    /// The median CPU time of a call (Linux; else 0).
+    median_cpu: Duration,
     p99: Duration,
     max: Sample,
     /// Calls over 1 ms, and how many of them the scheduler preempted.
     slow: usize,
     slow_preempted: usize,
+    /// Each call over 1 ms: wall µs / CPU µs / voluntary / involuntary switches.
+    slow_calls: Vec<String>,
+    /// Calls during which the thread blocked (a voluntary context switch: a lock, a sleeping
+    /// system call), however short.
+    blocked: usize,
 }
 
 fn stats(mut samples: Vec<Sample>) -> Stats {
@@ -149,12 +156,28 @@ fn stats(mut samples: Vec<Sample>) -> Stats {
         .iter()
         .filter(|s| s.wall > Duration::from_millis(1))
         .collect();
+    let mut cpu: Vec<Duration> = samples.iter().map(|s| s.cpu).collect();
+    cpu.sort_unstable();
     Stats {
         median: at(0.5),
+        median_cpu: cpu.get(cpu.len() / 2).copied().unwrap_or_default(),
         p99: at(0.99),
         max: samples.last().copied().unwrap_or_default(),
         slow: slow.len(),
         slow_preempted: slow.iter().filter(|s| s.involuntary > 0).count(),
+        blocked: samples.iter().filter(|s| s.voluntary > 0).count(),
+        slow_calls: slow
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}/{}/{}/{}",
+                    us(s.wall),
+                    us(s.cpu),
+                    s.voluntary,
+                    s.involuntary
+                )
+            })
+            .collect(),
     }
 }
 
@@ -245,9 +268,9 @@ fn main() {
         "sentry_latency: {calls} error records each, {gap:?} apart, time of the logging call on the app thread (µs)"
     );
     println!(
-        "| server | logger | median | p99 | max | the max call: on CPU, voluntary/involuntary switches | calls > 1 ms (preempted) | events stored after flush |"
+        "| server | logger | median | median on CPU | p99 | max | the max call: on CPU, voluntary/involuntary switches | calls > 1 ms (preempted) | calls that blocked | events stored after flush |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let delayed_label = format!("Bugsink answering after {} s", answer_delay.as_secs_f64());
     for (label, scenario) in [
         ("Bugsink answering", 0),
@@ -293,22 +316,31 @@ fn main() {
             server.issues(p).iter().map(|i| i.events.len()).sum()
         };
         let counts = [stored(&ours_project), stored(&peer_project)];
+        let mut slow_calls = Vec::new();
         for ((name, samples), count) in [("log4rs-appenders sentry", a), ("sentry-log 0.49", b)]
             .into_iter()
             .zip(counts)
         {
             let s = stats(samples);
+            if !s.slow_calls.is_empty() {
+                slow_calls.push(format!("{label}, {name}: {}", s.slow_calls.join(", ")));
+            }
             println!(
-                "| {label} | {name} | {} | {} | {} | {} µs, {}/{} | {} ({}) | {count} of {calls} |",
+                "| {label} | {name} | {} | {} | {} | {} | {} µs, {}/{} | {} ({}) | {} | {count} of {calls} |",
                 us(s.median),
+                us(s.median_cpu),
                 us(s.p99),
                 us(s.max.wall),
                 us(s.max.cpu),
                 s.max.voluntary,
                 s.max.involuntary,
                 s.slow,
-                s.slow_preempted
+                s.slow_preempted,
+                s.blocked
             );
+        }
+        for line in slow_calls {
+            eprintln!("calls over 1 ms (wall/CPU µs/voluntary/involuntary switches): {line}");
         }
         // Not timed: the next scenario starts without this one's senders.
         sentry::Hub::current().bind_client(None);

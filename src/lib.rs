@@ -86,6 +86,7 @@
 #[cfg(any(feature = "smtp", feature = "syslog", feature = "sentry"))]
 mod backoff;
 pub mod config;
+mod count;
 #[cfg(feature = "debug-smtp")]
 pub mod debug_smtp;
 pub mod encode;

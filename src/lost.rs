@@ -1,5 +1,5 @@
 //! The one sentence every appender uses to say that records never got where they were going:
-//! `N records were lost [between A and B] [cause]`. The rotating file writes it into the file,
+//! `N records were lost [between A and B] [cause]` (`1 record was lost ..` for one). The rotating file writes it into the file,
 //! syslog sends it as a warning, smtp puts it in the mail, the Windows Event Log writes it as a
 //! warning event; all of them report it to stderr too, once per streak (see
 //! [`crate::report::FailureStreak`]). Callers add what surrounds it (`appender "x": `,
@@ -12,6 +12,8 @@
 use std::fmt::{self, Display};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::count::Count;
+
 /// How many records were lost, when, and why; its `Display` is the sentence.
 ///
 /// ```text
@@ -20,7 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// ```
 pub(crate) struct LostRecords<'a> {
     count: u64,
-    /// What the records are called: `records`, `syslog records`, `record(s)`.
+    /// What a record is called, in the singular: `record`, `syslog record`.
     what: &'a str,
     /// When the streak started and ended, shown in local time.
     between: Option<(SystemTime, SystemTime)>,
@@ -38,9 +40,11 @@ pub(crate) enum Cause<'a> {
     },
     /// ` while {target} was not taking them`
     NotTaken { target: &'a dyn Display },
-    /// `: the buffer of {capacity} records was full while {target} could not be reached`
+    /// `: the buffer of {capacity} {unit}s was full while {target} could not be reached`
     BufferFull {
         capacity: usize,
+        /// What the buffer holds, in the singular: `record`, `event`.
+        unit: &'a str,
         target: &'a dyn Display,
     },
     /// ` because the {queue} queue was full (on_full: drop)`
@@ -48,7 +52,8 @@ pub(crate) enum Cause<'a> {
 }
 
 impl<'a> LostRecords<'a> {
-    /// `count` records, called `what` (`records`, `syslog records`), lost because of `cause`.
+    /// `count` records, called `what` in the singular (`record`, `syslog record`), lost
+    /// because of `cause`.
     pub(crate) fn new(count: u64, what: &'a str, cause: Cause<'a>) -> Self {
         LostRecords {
             count,
@@ -67,7 +72,8 @@ impl<'a> LostRecords<'a> {
 
 impl Display for LostRecords<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} were lost", self.count, self.what)?;
+        let count = Count::new(self.count, self.what);
+        write!(f, "{count} {} lost", count.were())?;
         if let Some((since, until)) = self.between {
             write!(f, " between {} and {}", Local(since), Local(until))?;
         }
@@ -77,10 +83,17 @@ impl Display for LostRecords<'_> {
                 write!(f, " because writing to {target} failed: {error}")
             }
             Cause::NotTaken { target } => write!(f, " while {target} was not taking them"),
-            Cause::BufferFull { capacity, target } => write!(
-                f,
-                ": the buffer of {capacity} records was full while {target} could not be reached"
-            ),
+            Cause::BufferFull {
+                capacity,
+                unit,
+                target,
+            } => {
+                let capacity = Count::new(*capacity as u64, unit);
+                write!(
+                    f,
+                    ": the buffer of {capacity} was full while {target} could not be reached"
+                )
+            }
             Cause::QueueFull { queue } => {
                 write!(f, " because the {queue} queue was full (on_full: drop)")
             }
@@ -127,7 +140,7 @@ mod tests {
         let path = std::path::Path::new("logs/app.log").display();
         let lost = LostRecords::new(
             42,
-            "records",
+            "record",
             Cause::WriteFailed {
                 target: &path,
                 error: &"No space left on device (os error 28)",
@@ -143,7 +156,7 @@ mod tests {
                 local(until)
             )
         );
-        let when_only = LostRecords::new(3, "records", Cause::Unsaid).between(since, until);
+        let when_only = LostRecords::new(3, "record", Cause::Unsaid).between(since, until);
         assert_eq!(
             when_only.to_string(),
             format!(
@@ -159,7 +172,7 @@ mod tests {
         assert_eq!(
             LostRecords::new(
                 20,
-                "syslog records",
+                "syslog record",
                 Cause::NotTaken {
                     target: &"unix:/dev/log"
                 }
@@ -170,9 +183,10 @@ mod tests {
         assert_eq!(
             LostRecords::new(
                 150,
-                "syslog records",
+                "syslog record",
                 Cause::BufferFull {
                     capacity: 100,
+                    unit: "record",
                     target: &"tcp://h:601"
                 }
             )
@@ -185,9 +199,30 @@ mod tests {
     #[test]
     fn the_mail_says_which_queue_was_full() {
         assert_eq!(
-            LostRecords::new(4, "context record(s)", Cause::QueueFull { queue: "mail" })
-                .to_string(),
-            "4 context record(s) were lost because the mail queue was full (on_full: drop)"
+            LostRecords::new(4, "context record", Cause::QueueFull { queue: "mail" }).to_string(),
+            "4 context records were lost because the mail queue was full (on_full: drop)"
+        );
+    }
+
+    #[test]
+    fn one_record_was_lost() {
+        assert_eq!(
+            LostRecords::new(1, "syslog record", Cause::QueueFull { queue: "syslog" }).to_string(),
+            "1 syslog record was lost because the syslog queue was full (on_full: drop)"
+        );
+        assert_eq!(
+            LostRecords::new(
+                1,
+                "record",
+                Cause::BufferFull {
+                    capacity: 1,
+                    unit: "record",
+                    target: &"tcp://h:601"
+                }
+            )
+            .to_string(),
+            "1 record was lost: the buffer of 1 record was full while tcp://h:601 could not be \
+             reached"
         );
     }
 

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use crate::count::Count;
+
 /// What the logging call does when the worker's queue is full.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -318,10 +320,11 @@ impl<T: Send + 'static> Drop for Worker<T> {
             + self.dropped.load(Ordering::Relaxed);
         if held > 0 {
             crate::report::report_error(&anyhow::anyhow!(
-                "{}: shutting down: the worker did not finish within {:?}; up to {held} records \
-                 it still held may not have been delivered",
+                "{}: shutting down: the worker did not finish within {:?}; up to {} it still \
+                 held may not have been delivered",
                 self.label,
-                self.shutdown_timeout
+                self.shutdown_timeout,
+                Count::new(held, "record")
             ));
         }
     }

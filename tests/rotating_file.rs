@@ -648,12 +648,22 @@ fn a_file_truncated_in_place_is_noticed_within_a_second_so_rotation_stays_right(
 // ---------------------------------------------------------------------------------------------
 // Failures: disk full, file size limit, permission denied
 
+/// The two forms of the lost-records sentence: `N records were lost ..`, `1 record was lost ..`.
+const LOST: [&str; 2] = [" records were lost", " record was lost"];
+
+fn is_lost_notice(line: &str) -> bool {
+    LOST.iter().any(|form| line.contains(form))
+}
+
+/// The count of a lost-records line; a singular count must be 1, a plural one anything else.
 fn lost_count(line: &str) -> u64 {
-    let before = line
-        .split(" records were lost")
-        .next()
+    let (form, before) = LOST
+        .iter()
+        .find_map(|form| Some((*form, line.split_once(form)?.0)))
         .unwrap_or_else(|| panic!("not a lost-records line: {line:?}"));
-    before.rsplit(' ').next().unwrap().parse().unwrap()
+    let n: u64 = before.rsplit(' ').next().unwrap().parse().unwrap();
+    assert_eq!(n == 1, form == LOST[1], "{line:?}");
+    n
 }
 
 #[test]
@@ -689,6 +699,26 @@ fn disk_full_is_reported_once_and_the_lost_records_are_counted_when_writing_work
     assert_eq!(lost_count(lines[0]), 5, "{}", lines[0]);
     assert!(lines[0].contains("No space left on device"), "{}", lines[0]);
     assert_eq!(lines[1], "back");
+}
+
+#[test]
+fn one_lost_record_is_counted_in_the_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("app.log");
+    std::os::unix::fs::symlink("/dev/full", &base).unwrap();
+    let app = builder().build(&base).unwrap();
+    assert!(log(&app, Level::Info, "lost").is_err());
+    std::fs::remove_file(&base).unwrap();
+    info(&app, "back");
+    let content = text(&base);
+    let lines: Vec<&str> = content.lines().collect();
+    assert_eq!(lines.len(), 2, "{content:?}");
+    assert!(
+        lines[0].contains(": 1 record was lost between "),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lost_count(lines[0]), 1);
 }
 
 #[test]
@@ -808,10 +838,7 @@ fn buffered_mode_under_a_full_disk_counts_every_lost_record_and_reports_the_stre
         );
     }
     // One notice for the one streak, with every record that is not in the file.
-    let notices: Vec<&&str> = lines
-        .iter()
-        .filter(|l| l.contains("records were lost"))
-        .collect();
+    let notices: Vec<&&str> = lines.iter().filter(|l| is_lost_notice(l)).collect();
     assert_eq!(notices.len(), 1, "{content}");
     assert_eq!(
         lost_count(notices[0]),

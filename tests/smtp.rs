@@ -319,6 +319,13 @@ fn a_refused_recipient_is_reported_once_and_the_others_still_get_every_mail() {
         .collect();
     assert_eq!(refused.len(), 1, "once per streak: {reports:?}");
     assert!(refused[0].contains("550"), "{reports:?}");
+    // One refused, two accepted: each counted in its own number.
+    assert!(
+        refused[0].contains("the server refused recipient departed@example.com")
+            && refused[0].contains("the mail went to the 2 accepted recipients"),
+        "{}",
+        refused[0]
+    );
 }
 
 #[test]

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::count::Count;
+
 /// Where in a config a problem is.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Place {
@@ -72,12 +74,11 @@ impl ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        let n = self.problems.len();
         write!(
             f,
-            "config {:?} has {n} problem{}:",
+            "config {:?} has {}:",
             self.source_name,
-            if n == 1 { "" } else { "s" }
+            Count::new(self.problems.len() as u64, "problem")
         )?;
         for p in &self.problems {
             write!(f, "\n  {p}")?;

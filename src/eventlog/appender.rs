@@ -247,7 +247,7 @@ impl WindowsEventLogAppender {
     fn report_recovery(&self, source: &windows::EventSource, lost: u64) {
         let lost = LostRecords::new(
             lost,
-            "record(s)",
+            "record",
             Cause::NotTaken {
                 target: &"the Windows Event Log",
             },

@@ -329,7 +329,7 @@ impl Drop for RotatingFileAppender {
             let base = self.shared.names.base().display();
             let lost = LostRecords::new(
                 self.shared.streak.failures(),
-                "records",
+                "record",
                 Cause::WriteFailed {
                     target: &base,
                     error: &state.failure,
@@ -549,7 +549,7 @@ impl Shared {
         let base = self.names.base().display();
         let lost = LostRecords::new(
             self.streak.failures(),
-            "records",
+            "record",
             Cause::WriteFailed {
                 target: &base,
                 error: &state.failure,
@@ -568,7 +568,7 @@ impl Shared {
         );
         if encoded.is_err() {
             line.clear();
-            let when = LostRecords::new(self.streak.failures(), "records", Cause::Unsaid)
+            let when = LostRecords::new(self.streak.failures(), "record", Cause::Unsaid)
                 .between(since, until);
             line.extend_from_slice(format!("{when}\n").as_bytes());
         }

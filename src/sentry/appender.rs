@@ -132,10 +132,10 @@ impl Append for SentryAppender {
         self.dropped.fetch_add(1, Ordering::Relaxed);
         if self.queue_streak.failed() {
             anyhow::bail!(
-                "appender \"{}\": the event queue is full ({} events); events are dropped, \
-                 counted, and the count is reported (raise queue_size, or on_full: block)",
+                "appender \"{}\": the event queue is full ({}); events are dropped, counted, \
+                 and the count is reported (raise queue_size, or on_full: block)",
                 self.name,
-                self.queue_size
+                crate::count::Count::new(self.queue_size as u64, "event")
             );
         }
         Ok(())

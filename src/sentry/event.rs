@@ -491,6 +491,79 @@ mod tests {
     }
 
     #[test]
+    fn an_err_key_value_is_the_exception_too_and_error_wins_over_it() {
+        let first = Outer(std::io::Error::other("disk full"));
+        let second = std::io::Error::other("connection reset");
+        let exceptions = |kvs: &[(&str, kv::Value)]| -> (Vec<String>, bool) {
+            let event = event_of(
+                &Record::builder()
+                    .level(log::Level::Error)
+                    .args(format_args!("saving failed"))
+                    .key_values(&kvs)
+                    .build(),
+            );
+            let values = event
+                .exception
+                .values
+                .iter()
+                .filter_map(|e| e.value.clone())
+                .collect();
+            (values, event.extra.contains_key("err"))
+        };
+        let (values, in_extra) = exceptions(&[("err", kv::Value::from_dyn_error(&first))]);
+        assert_eq!(values, ["disk full", "cannot save the profile"]);
+        assert!(!in_extra);
+        for kvs in [
+            [
+                ("error", kv::Value::from_dyn_error(&first)),
+                ("err", kv::Value::from_dyn_error(&second)),
+            ],
+            [
+                ("err", kv::Value::from_dyn_error(&second)),
+                ("error", kv::Value::from_dyn_error(&first)),
+            ],
+        ] {
+            let (values, _) = exceptions(&kvs);
+            assert_eq!(
+                values,
+                ["disk full", "cannot save the profile"],
+                "error wins"
+            );
+        }
+    }
+
+    #[cfg(feature = "tracing")]
+    #[test]
+    fn an_error_chain_from_the_tracing_front_end_keeps_the_types_of_its_errors() {
+        let error = Outer(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file",
+        ));
+        let chain = crate::tracing::ErrorChain::capture(&error);
+        let kvs: &[(&str, kv::Value)] = &[("error", kv::Value::from_dyn_error(&chain))];
+        let event = event_of(
+            &Record::builder()
+                .level(log::Level::Error)
+                .args(format_args!("saving failed"))
+                .key_values(&kvs)
+                .build(),
+        );
+        let values: Vec<_> = event
+            .exception
+            .values
+            .iter()
+            .map(|e| (e.ty.as_str(), e.value.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                ("Custom", "no such file"),
+                ("Outer", "cannot save the profile")
+            ]
+        );
+    }
+
+    #[test]
     fn in_app_is_the_application_s_crates() {
         assert!(is_in_app("microblog::jobs::run::{{closure}}", &[]));
         assert!(is_in_app("<microblog::Job as core::ops::Drop>::drop", &[]));

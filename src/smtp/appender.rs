@@ -11,6 +11,7 @@ use log4rs::append::Append;
 use log4rs::encode::Encode;
 use log4rs::encode::writer::simple::SimpleWriter;
 
+use crate::count::Count;
 use crate::encode::PythonEncoder;
 use crate::report::{FailureStreak, report_error};
 use crate::worker::{OnFull, Sink, Worker, WorkerGroup};
@@ -180,10 +181,10 @@ impl Append for SmtpAppender {
         }
         if self.queue_streak.failed() {
             anyhow::bail!(
-                "appender \"{}\": the mail queue is full ({} records); records are dropped and \
-                 the next mail counts them (raise queue_size, or on_full: block)",
+                "appender \"{}\": the mail queue is full ({}); records are dropped and the \
+                 next mail counts them (raise queue_size, or on_full: block)",
                 self.name,
-                self.queue_size
+                Count::new(self.queue_size as u64, "record")
             );
         }
         Ok(())
@@ -242,18 +243,18 @@ impl DigestSink {
         let Some(mail) = self.digest.take_due(now, force) else {
             return;
         };
-        let records = mail.records;
+        let records = Count::new(mail.records, "record");
         match compose(&self.addressing, mail) {
             Ok(m) => {
                 if !self.outbox.send(m) {
                     report_error(&anyhow::anyhow!(
-                        "appender \"{}\": the sending thread is gone; a mail of {records} record(s) is lost",
+                        "appender \"{}\": the sending thread is gone; a mail of {records} is lost",
                         self.name
                     ));
                 }
             }
             Err(e) => report_error(&e.context(format!(
-                "appender \"{}\": a mail of {records} record(s) is lost",
+                "appender \"{}\": a mail of {records} is lost",
                 self.name
             ))),
         }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use log::Level;
 
 use super::message::DigestMail;
+use crate::count::Count;
 use crate::lost::{Cause, LostRecords};
 
 /// Why `on_full: drop` lost records: the queue to the mail worker was full.
@@ -280,9 +281,8 @@ impl Digest {
         let last = self.entries.iter().map(|e| e.last_time).max();
         let _ = write!(
             body,
-            "{} record{} from appender \"{}\"",
-            self.records,
-            if self.records == 1 { "" } else { "s" },
+            "{} from appender \"{}\"",
+            Count::new(self.records, "record"),
             self.settings.appender_name
         );
         if let (Some(a), Some(b)) = (first, last) {
@@ -301,7 +301,8 @@ impl Digest {
                 utc(e.last_time)
             );
             if !e.context.is_empty() {
-                let _ = writeln!(body, "    {} record(s) before it:", e.context.len());
+                let before = Count::new(e.context.len() as u64, "record");
+                let _ = writeln!(body, "    {before} before it:");
                 for c in &e.context {
                     let _ = writeln!(body, "    | {}", c.trim_end());
                 }
@@ -315,24 +316,25 @@ impl Digest {
         if self.suppressed_records > 0 {
             let _ = writeln!(
                 body,
-                "Suppressed: {} record(s) of {}{} further distinct error(s) not shown \
-                 (more than {} distinct errors in one mail).",
-                self.suppressed_records,
+                "Suppressed: {} of {}{} further distinct {} not shown \
+                 (more than {} in one mail).",
+                Count::new(self.suppressed_records, "record"),
                 self.suppressed_kinds,
                 if self.index.len() >= MAX_REMEMBERED_KINDS {
                     "+"
                 } else {
                     ""
                 },
-                self.settings.max_entries
+                Count::new(self.suppressed_kinds, "error").noun(),
+                Count::new(self.settings.max_entries as u64, "distinct error")
             );
         }
         if self.dropped > 0 {
-            let lost = LostRecords::new(self.dropped, "record(s)", MAIL_QUEUE_FULL);
+            let lost = LostRecords::new(self.dropped, "record", MAIL_QUEUE_FULL);
             let _ = writeln!(body, "Dropped: {lost}.");
         }
         if self.dropped_context > 0 {
-            let lost = LostRecords::new(self.dropped_context, "context record(s)", MAIL_QUEUE_FULL);
+            let lost = LostRecords::new(self.dropped_context, "context record", MAIL_QUEUE_FULL);
             let _ = writeln!(
                 body,
                 "Dropped: {lost}; the records shown before an error may be incomplete."
@@ -423,14 +425,14 @@ mod tests {
         d.add(rec(1, "x", false), t0);
         let mail = d.take_due(t0 + Duration::from_secs(60), false).unwrap();
         assert!(
-            mail.body.contains("Dropped: 4 context record(s) were lost"),
+            mail.body.contains("Dropped: 4 context records were lost"),
             "{}",
             mail.body
         );
         d.add(rec(1, "x", false), t0);
         let mail = d.take_due(t0 + Duration::from_secs(120), true).unwrap();
         assert!(
-            !mail.body.contains("context record(s) were lost"),
+            !mail.body.contains("context records were lost"),
             "{}",
             mail.body
         );
@@ -448,11 +450,16 @@ mod tests {
         let mail = d.take_due(t0, false).unwrap();
         assert_eq!(mail.records, 25);
         assert!(
-            mail.body.contains("Suppressed: 14 record(s) of 7 further"),
+            mail.body
+                .contains("Suppressed: 14 records of 7 further distinct errors"),
             "{}",
             mail.body
         );
-        assert!(mail.body.contains("Dropped: 5 record(s)"), "{}", mail.body);
+        assert!(
+            mail.body.contains("Dropped: 5 records were lost"),
+            "{}",
+            mail.body
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ use lettre::Address;
 use lettre::address::Envelope;
 
 use crate::backoff::Backoff;
+use crate::count::Count;
 use crate::report::{FailureStreak, report_error};
 use crate::worker::Sink;
 
@@ -183,9 +184,8 @@ impl Outbox {
                     self.report_refused(&delivery);
                     let deferred = delivery.deferred;
                     let e = anyhow::anyhow!(
-                        "the server deferred {} recipient(s) ({}); the mail is retried for them \
-                         alone",
-                        deferred.len(),
+                        "the server deferred {} ({}); the mail is retried for them alone",
+                        Count::new(deferred.len() as u64, "recipient"),
                         deferred
                             .iter()
                             .map(|a| a.to_string())
@@ -198,10 +198,11 @@ impl Outbox {
                 }
                 Err(SendError::LoginRefused(e)) => {
                     report_error(&e.context(format!(
-                        "appender \"{}\": not retried; {} mail(s) are kept{} until the \
-                         credentials are fixed",
+                        "appender \"{}\": not retried; {} {} kept{} until the credentials \
+                         are fixed",
                         self.name,
-                        self.pending.len(),
+                        Count::new(self.pending.len() as u64, "mail"),
+                        Count::new(self.pending.len() as u64, "mail").are(),
                         match &self.spool {
                             Some(s) => format!(" in {}", s.dir().display()),
                             None => " in memory (set spool_dir to keep them across a restart)"
@@ -241,10 +242,10 @@ impl Outbox {
         if self.send_streak.failed() {
             report_error(&e.context(format!(
                 "appender \"{}\": cannot deliver mail, retrying with backoff \
-                 (next in {} ms, {} mail(s) waiting){}",
+                 (next in {} ms, {} waiting){}",
                 self.name,
                 backoff.as_millis(),
-                self.pending.len(),
+                Count::new(self.pending.len() as u64, "mail"),
                 match &self.spool {
                     Some(s) => format!(
                         "; mails waiting over {} s go to {}",
@@ -265,11 +266,11 @@ impl Outbox {
         }
         if !addresses.is_empty() {
             report_error(&anyhow::anyhow!(
-                "appender \"{}\": the server refused recipient(s) {}; the mail went to the {} \
-                 accepted recipient(s){}",
+                "appender \"{}\": the server refused {} {}; the mail went to the {}{}",
                 self.name,
+                Count::new(addresses.len() as u64, "recipient").noun(),
                 list_refused(&delivery.refused),
-                delivery.accepted,
+                Count::new(delivery.accepted as u64, "accepted recipient"),
                 if delivery.deferred.is_empty() {
                     String::new()
                 } else {
@@ -352,8 +353,9 @@ impl Sink for Outbox {
     fn dropped(&mut self, count: u64) {
         // The digest queues mails with OnFull::Block, so this does not happen; say so if it does.
         report_error(&anyhow::anyhow!(
-            "appender \"{}\": {count} mail(s) dropped",
-            self.name
+            "appender \"{}\": {} dropped",
+            self.name,
+            Count::new(count, "mail")
         ));
     }
 
@@ -409,14 +411,14 @@ impl Sink for Outbox {
             self.spool_overdue(true);
             let spooled = self.pending.iter().filter(|m| m.spooled.is_some()).count();
             report_error(&anyhow::anyhow!(
-                "appender \"{}\": {} with {} mail(s) undelivered ({} in the spool){}",
+                "appender \"{}\": {} with {} undelivered ({} in the spool){}",
                 self.name,
                 if self.login_refused {
                     "stopped by the refused login"
                 } else {
                     "out of time; delivery goes on in the background"
                 },
-                self.pending.len(),
+                Count::new(self.pending.len() as u64, "mail"),
                 spooled,
                 if self.spool.is_none() {
                     " (set spool_dir to keep them across a restart)"

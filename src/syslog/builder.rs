@@ -294,8 +294,9 @@ impl SyslogAppenderBuilder {
         });
         if max_message_size < 480 {
             anyhow::bail!(
-                "field \"max_message_size\": {max_message_size} bytes is too small; syslog \
-                 receivers must accept 480 bytes (RFC 5426), use at least that"
+                "field \"max_message_size\": {} is too small; syslog receivers must accept \
+                 480 bytes (RFC 5426), use at least that",
+                crate::count::Count::new(max_message_size as u64, "byte")
             );
         }
         let pid = std::process::id().to_string();

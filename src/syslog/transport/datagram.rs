@@ -256,16 +256,12 @@ fn lost_notice(name: &str, address: &Address, outage: Option<u64>, queue_full: u
 
 /// `N syslog records were lost because the syslog queue was full (on_full: drop)`.
 fn queue_was_full(count: u64) -> LostRecords<'static> {
-    LostRecords::new(
-        count,
-        "syslog records",
-        Cause::QueueFull { queue: "syslog" },
-    )
+    LostRecords::new(count, "syslog record", Cause::QueueFull { queue: "syslog" })
 }
 
 /// `N syslog records were lost while ADDRESS was not taking them`.
 fn not_taken(count: u64, address: &Address) -> LostRecords<'_> {
-    LostRecords::new(count, "syslog records", Cause::NotTaken { target: address })
+    LostRecords::new(count, "syslog record", Cause::NotTaken { target: address })
 }
 
 /// The datagram transport the appender owns (behind its mutex).

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::backoff::Backoff;
+use crate::count::Count;
 use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
 use crate::worker::{OnFull, Sink, Worker};
@@ -529,13 +530,14 @@ impl StreamSink {
         if lost.buffer_full > 0 {
             let cause = Cause::BufferFull {
                 capacity: self.capacity,
+                unit: "record",
                 target: &self.connector.address,
             };
-            parts.push(LostRecords::new(lost.buffer_full, "syslog records", cause).to_string());
+            parts.push(LostRecords::new(lost.buffer_full, "syslog record", cause).to_string());
         }
         if lost.queue_full > 0 {
             let cause = Cause::QueueFull { queue: "syslog" };
-            parts.push(LostRecords::new(lost.queue_full, "syslog records", cause).to_string());
+            parts.push(LostRecords::new(lost.queue_full, "syslog record", cause).to_string());
         }
     }
 
@@ -546,10 +548,9 @@ impl StreamSink {
         self.lost_sentences(self.lost, &mut parts);
         if self.lost.possibly > 0 {
             parts.push(format!(
-                "the server closed the connection; up to {} records written to it in the last \
-                 {}s before may not have been received (plain TCP syslog has no \
-                 acknowledgements)",
-                self.lost.possibly,
+                "the server closed the connection; up to {} written to it in the last {}s \
+                 before may not have been received (plain TCP syslog has no acknowledgements)",
+                Count::new(self.lost.possibly, "record"),
                 UNCONFIRMED_WINDOW.as_secs()
             ));
         }
@@ -589,24 +590,27 @@ impl StreamSink {
                 Some(e) => format!(" ({e})"),
                 None => String::new(),
             };
+            let unsent = Count::new(unsent, "record");
             parts.push(format!(
-                "{unsent} records were not sent to {}{why}",
+                "{unsent} {} not sent to {}{why}",
+                unsent.were(),
                 self.connector.address
             ));
         }
         self.lost_sentences(lost, &mut parts);
         if lost.possibly > 0 {
             parts.push(format!(
-                "up to {} records written before an earlier connection closed may \
-                 not have been received",
-                lost.possibly
+                "up to {} written before an earlier connection closed may not have been \
+                 received",
+                Count::new(lost.possibly, "record")
             ));
         }
         if let Some((n, e)) = unconfirmed
             && n > 0
         {
             parts.push(format!(
-                "up to {n} records written to {} may not have been received: {e}",
+                "up to {} written to {} may not have been received: {e}",
+                Count::new(n, "record"),
                 self.connector.address
             ));
         }
