@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use sentry_types::protocol::v7::Event;
 
 use crate::backoff::Backoff;
+use crate::count::Count;
+use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
 use crate::spool::SpoolLock;
 use crate::worker::Sink;
@@ -215,11 +217,11 @@ impl Outbox {
             self.backlog_dropped += 1;
             if self.backlog_dropped == 1 {
                 report_error(&anyhow::anyhow!(
-                    "appender \"{}\": {} events wait for the server, the most kept in memory \
-                     (queue_size); the oldest are dropped, counted, and reported when delivery \
-                     works again (set spool_dir to keep them all on disk)",
+                    "appender \"{}\": the in-memory backlog of {} (queue_size) is full while \
+                     the server cannot be reached; the oldest are dropped, counted, and reported \
+                     when delivery works again (set spool_dir to keep them all on disk)",
                     self.name,
-                    self.max_in_memory
+                    Count::new(self.max_in_memory as u64, "event")
                 ));
             }
         }
@@ -281,17 +283,19 @@ impl Outbox {
                     self.reject_streak.recovered();
                     if let Some(failed) = self.send_streak.recovered() {
                         report_error(&anyhow::anyhow!(
-                            "appender \"{}\": events reach {} again ({failed} attempt(s) had \
-                             failed; nothing was lost)",
+                            "appender \"{}\": events reach {} again ({} had failed; nothing \
+                             was lost)",
                             self.name,
-                            self.transport.url()
+                            self.transport.url(),
+                            Count::new(failed, "attempt")
                         ));
                     }
                     if self.backlog_dropped > 0 {
                         let n = std::mem::take(&mut self.backlog_dropped);
                         self.report_dropped(format!(
-                            "{n} error event(s) were dropped during the outage: more than \
-                             queue_size ({}) waited for the server (set spool_dir to keep them)",
+                            "{} during the outage: more than queue_size ({}) waited for the \
+                             server (set spool_dir to keep them)",
+                            LostRecords::new(n, "error event", Cause::Unsaid),
                             self.max_in_memory
                         ));
                     }
@@ -370,8 +374,8 @@ impl Sink for Outbox {
 
     fn dropped(&mut self, count: u64) {
         self.report_dropped(format!(
-            "{count} record(s) were dropped because the queue of {} events was full (raise \
-             queue_size, or on_full: block)",
+            "{}; raise queue_size ({}), or on_full: block",
+            LostRecords::new(count, "error event", Cause::QueueFull { queue: "sentry" }),
             self.max_in_memory
         ));
     }
