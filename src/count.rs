@@ -29,6 +29,7 @@ impl<'a> Count<'a> {
     }
 
     /// `is` or `are`.
+    #[cfg_attr(not(feature = "smtp"), allow(dead_code))]
     pub(crate) fn are(self) -> &'static str {
         if self.n == 1 { "is" } else { "are" }
     }

@@ -40,9 +40,11 @@ pub(crate) enum Cause<'a> {
     },
     /// ` while {target} was not taking them`
     NotTaken { target: &'a dyn Display },
-    /// `: the buffer of {capacity} records was full while {target} could not be reached`
+    /// `: the buffer of {capacity} {unit}s was full while {target} could not be reached`
     BufferFull {
         capacity: usize,
+        /// What the buffer holds, in the singular: `record`, `event`.
+        unit: &'a str,
         target: &'a dyn Display,
     },
     /// ` because the {queue} queue was full (on_full: drop)`
@@ -81,8 +83,12 @@ impl Display for LostRecords<'_> {
                 write!(f, " because writing to {target} failed: {error}")
             }
             Cause::NotTaken { target } => write!(f, " while {target} was not taking them"),
-            Cause::BufferFull { capacity, target } => {
-                let capacity = Count::new(*capacity as u64, "record");
+            Cause::BufferFull {
+                capacity,
+                unit,
+                target,
+            } => {
+                let capacity = Count::new(*capacity as u64, unit);
                 write!(
                     f,
                     ": the buffer of {capacity} was full while {target} could not be reached"
@@ -180,6 +186,7 @@ mod tests {
                 "syslog record",
                 Cause::BufferFull {
                     capacity: 100,
+                    unit: "record",
                     target: &"tcp://h:601"
                 }
             )
@@ -209,6 +216,7 @@ mod tests {
                 "record",
                 Cause::BufferFull {
                     capacity: 1,
+                    unit: "record",
                     target: &"tcp://h:601"
                 }
             )

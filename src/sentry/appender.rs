@@ -13,7 +13,6 @@ use log::{Level, Record};
 use log4rs::append::Append;
 use sentry_types::protocol::v7::{Breadcrumb, Event};
 
-use crate::count::Count;
 use crate::report::{FailureStreak, report_error};
 use crate::worker::Worker;
 
@@ -133,10 +132,10 @@ impl Append for SentryAppender {
         self.dropped.fetch_add(1, Ordering::Relaxed);
         if self.queue_streak.failed() {
             anyhow::bail!(
-                "appender \"{}\": the event queue is full ({}); events are dropped, \
-                 counted, and the count is reported (raise queue_size, or on_full: block)",
+                "appender \"{}\": the event queue is full ({}); events are dropped, counted, \
+                 and the count is reported (raise queue_size, or on_full: block)",
                 self.name,
-                Count::new(self.queue_size as u64, "event")
+                crate::count::Count::new(self.queue_size as u64, "event")
             );
         }
         Ok(())

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use sentry_types::protocol::v7::Event;
 
 use crate::backoff::Backoff;
-use crate::count::Count;
 use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
 use crate::spool::SpoolLock;
@@ -217,11 +216,11 @@ impl Outbox {
             self.backlog_dropped += 1;
             if self.backlog_dropped == 1 {
                 report_error(&anyhow::anyhow!(
-                    "appender \"{}\": the in-memory backlog of {} (queue_size) is full while \
-                     the server cannot be reached; the oldest are dropped, counted, and reported \
-                     when delivery works again (set spool_dir to keep them all on disk)",
+                    "appender \"{}\": {} events wait for the server, the most kept in memory \
+                     (queue_size); the oldest are dropped, counted, and reported when delivery \
+                     works again (set spool_dir to keep them all on disk)",
                     self.name,
-                    Count::new(self.max_in_memory as u64, "event")
+                    self.max_in_memory
                 ));
             }
         }
@@ -287,17 +286,13 @@ impl Outbox {
                              was lost)",
                             self.name,
                             self.transport.url(),
-                            Count::new(failed, "attempt")
+                            crate::count::Count::new(failed, "attempt")
                         ));
                     }
                     if self.backlog_dropped > 0 {
                         let n = std::mem::take(&mut self.backlog_dropped);
-                        self.report_dropped(format!(
-                            "{} during the outage: more than queue_size ({}) waited for the \
-                             server (set spool_dir to keep them)",
-                            LostRecords::new(n, "error event", Cause::Unsaid),
-                            self.max_in_memory
-                        ));
+                        let text = backlog_lost(n, self.max_in_memory, self.transport.url());
+                        self.report_dropped(text);
                     }
                 }
                 Outcome::RateLimited(until) => {
@@ -373,11 +368,7 @@ impl Sink for Outbox {
     }
 
     fn dropped(&mut self, count: u64) {
-        self.report_dropped(format!(
-            "{}; raise queue_size ({}), or on_full: block",
-            LostRecords::new(count, "error event", Cause::QueueFull { queue: "sentry" }),
-            self.max_in_memory
-        ));
+        self.report_dropped(queue_lost(count, self.max_in_memory));
     }
 
     fn wake(&mut self) {
@@ -404,6 +395,27 @@ impl Sink for Outbox {
     fn flushed(&self) -> bool {
         self.delivered_all
     }
+}
+
+/// Events the in-memory backlog had no room for during an outage (no `spool_dir`):
+/// `N error events were lost: the buffer of C events was full while URL could not be reached
+/// (queue_size; set spool_dir to keep them)`.
+fn backlog_lost(count: u64, capacity: usize, url: &str) -> String {
+    let cause = Cause::BufferFull {
+        capacity,
+        unit: "event",
+        target: &url,
+    };
+    let lost = LostRecords::new(count, "error event", cause);
+    format!("{lost} (queue_size; set spool_dir to keep them)")
+}
+
+/// Records the worker's full queue dropped (`on_full: drop`):
+/// `N records were lost because the event queue was full (on_full: drop); raise queue_size (C),
+/// or on_full: block`.
+fn queue_lost(count: u64, capacity: usize) -> String {
+    let lost = LostRecords::new(count, "record", Cause::QueueFull { queue: "event" });
+    format!("{lost}; raise queue_size ({capacity}), or on_full: block")
 }
 
 #[cfg(test)]
@@ -484,6 +496,21 @@ mod tests {
         assert!(
             e.contains("30 s") && e.contains("a spool_dir of its own"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn drops_are_told_in_the_crates_one_lost_records_sentence() {
+        assert_eq!(
+            backlog_lost(3, 100, "https://sentry.example.com/api/1/envelope/"),
+            "3 error events were lost: the buffer of 100 events was full while \
+             https://sentry.example.com/api/1/envelope/ could not be reached (queue_size; set \
+             spool_dir to keep them)"
+        );
+        assert_eq!(
+            queue_lost(1, 1000),
+            "1 record was lost because the event queue was full (on_full: drop); raise \
+             queue_size (1000), or on_full: block"
         );
     }
 }

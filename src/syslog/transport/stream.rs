@@ -530,6 +530,7 @@ impl StreamSink {
         if lost.buffer_full > 0 {
             let cause = Cause::BufferFull {
                 capacity: self.capacity,
+                unit: "record",
                 target: &self.connector.address,
             };
             parts.push(LostRecords::new(lost.buffer_full, "syslog record", cause).to_string());
