@@ -22,6 +22,11 @@
 //! | `fmt-file` | fmt layer + a plain `File` (one `write` per event, as `ours`) |
 //! | `log4rs` | our appender through log4rs and `log::info!` with the same two key-values, for reference |
 //! | `baseline` | the same loop with no subscriber (for the RSS baseline) |
+//! | `ours-spans` | `ours`, each event inside two nested spans with a field each (`request{id=..}:db{table="users"}`, entered once per thread), shown by `%(spans)s` in the line |
+//! | `fmt-file-spans` | `fmt-file` with the same spans (fmt shows them by default) |
+//!
+//! The last two give the per-event cost of spans: the table ends with each side's
+//! `spans / no spans` time per event, from the same run.
 
 use std::io::Write;
 use std::path::Path;
@@ -42,9 +47,13 @@ const IMPLS: &[&str] = &[
     "fmt-file",
     "log4rs",
     "baseline",
+    "ours-spans",
+    "fmt-file-spans",
 ];
 const FORMAT: &str =
     "%(asctime)s %(levelname)s %(name)s: %(message)s user_id=%(user_id)d request=%(request)d";
+/// `FORMAT` with the span chain, as fmt shows it (`request{id=0}:db{table="users"}: `).
+const FORMAT_SPANS: &str = "%(asctime)s %(levelname)s %(spans)s: %(name)s: %(message)s user_id=%(user_id)d request=%(request)d";
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -143,21 +152,43 @@ fn compare() {
             ratio("ours-yaml", "fmt-file", threads),
         );
     }
+    for threads in [1, 2] {
+        let per_event = |implementation: &str| 1e6 / cell(implementation, threads).0;
+        let (ours, ours_spans) = (per_event("ours"), per_event("ours-spans"));
+        let (fmt, fmt_spans) = (per_event("fmt-file"), per_event("fmt-file-spans"));
+        println!(
+            "\n{threads} thread(s), time per event in two nested spans / without spans: ours {:.2}x \
+             ({ours:.2} -> {ours_spans:.2} µs, +{:.2} µs); fmt + File {:.2}x ({fmt:.2} -> {fmt_spans:.2} µs, +{:.2} µs)",
+            ours_spans / ours,
+            ours_spans - ours,
+            fmt_spans / fmt,
+            fmt_spans - fmt,
+        );
+    }
 }
 
 fn rotating(dir: &Path, buffer: usize) -> RotatingFileAppender {
+    rotating_with(dir, buffer, FORMAT)
+}
+
+fn rotating_with(dir: &Path, buffer: usize, format: &str) -> RotatingFileAppender {
     RotatingFileAppender::builder()
         .max_bytes(10 << 20)
         .backup_count(5)
         .buffer(buffer)
         .encoder(Box::new(
-            PythonEncoder::with_defaults(FORMAT, [("user_id", "-"), ("request", "-")]).unwrap(),
+            PythonEncoder::with_defaults(format, [("user_id", "-"), ("request", "-")]).unwrap(),
         ))
         .build(dir.join("app.log"))
         .unwrap()
 }
 
 fn emit_tracing(threads: usize, records: usize) {
+    emit_tracing_in(threads, records, false);
+}
+
+/// `spans`: each thread logs inside `request{id=<thread>}` and, within it, `db{table="users"}`.
+fn emit_tracing_in(threads: usize, records: usize, spans: bool) {
     let per_thread = records / threads;
     let dispatch = tracing::dispatcher::get_default(|d| d.clone());
     std::thread::scope(|scope| {
@@ -165,6 +196,8 @@ fn emit_tracing(threads: usize, records: usize) {
             let dispatch = dispatch.clone();
             scope.spawn(move || {
                 tracing::dispatcher::with_default(&dispatch, || {
+                    let outer = spans.then(|| tracing::info_span!("request", id = t).entered());
+                    let inner = spans.then(|| tracing::info_span!("db", table = "users").entered());
                     for n in (t * per_thread)..((t + 1) * per_thread) {
                         tracing::info!(
                             user_id = 72000 + n % 1000,
@@ -172,6 +205,7 @@ fn emit_tracing(threads: usize, records: usize) {
                             "user logged in from 10.0.0.7"
                         );
                     }
+                    drop((inner, outer));
                 })
             });
         }
@@ -195,6 +229,21 @@ fn emit_log(threads: usize, records: usize) {
 fn run_one(implementation: &str, threads: usize, records: usize, dir: &Path) {
     let start = Instant::now();
     match implementation {
+        "ours-spans" => {
+            let layer = AppenderLayer::new(rotating_with(dir, 0, FORMAT_SPANS));
+            let flush = layer.flush_guard();
+            let _default = tracing_subscriber::registry().with(layer).set_default();
+            emit_tracing_in(threads, records, true);
+            drop(flush);
+        }
+        "fmt-file-spans" => {
+            let file = std::sync::Arc::new(std::fs::File::create(dir.join("app.log")).unwrap());
+            let fmt = tracing_subscriber::fmt::layer()
+                .with_writer(file)
+                .with_ansi(false);
+            let _default = tracing_subscriber::registry().with(fmt).set_default();
+            emit_tracing_in(threads, records, true);
+        }
         "ours" | "ours-buffered" => {
             let buffer = if implementation == "ours" {
                 0

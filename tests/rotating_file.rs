@@ -1073,6 +1073,54 @@ fn failures_while_threads_log_at_once_are_reported_once_and_every_lost_record_co
 }
 
 #[test]
+fn buffered_failures_while_threads_log_at_once_are_reported_once_and_every_lost_record_counted() {
+    // Threads filling the buffer while another one's write of the full buffer fails: each
+    // record is counted once, the streak reported once.
+    const THREADS: usize = 4;
+    const PER_THREAD: usize = 2_000;
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("app.log");
+    std::os::unix::fs::symlink("/dev/full", &base).unwrap();
+    let app = Arc::new(
+        builder()
+            .buffer(1024)
+            .flush_interval(Duration::from_secs(600))
+            .build(&base)
+            .unwrap(),
+    );
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let app = app.clone();
+            std::thread::spawn(move || {
+                (0..PER_THREAD)
+                    .filter(|i| log(&*app, Level::Info, &format!("lost {t} {i}")).is_err())
+                    .count()
+            })
+        })
+        .collect();
+    let reported: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(
+        reported, 1,
+        "the failure streak is returned to one append only"
+    );
+    // What is still buffered fails too, quietly (the streak goes on).
+    app.flush();
+    std::fs::remove_file(&base).unwrap();
+    info(&*app, "back");
+    app.flush();
+    let content = text(&base);
+    let lines: Vec<&str> = content.lines().collect();
+    assert_eq!(lines.len(), 2, "{content:?}");
+    assert_eq!(
+        lost_count(lines[0]),
+        (THREADS * PER_THREAD) as u64,
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[1], "back");
+}
+
+#[test]
 fn buffered_records_reach_the_file_within_flush_interval_without_more_records() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("app.log");
