@@ -49,10 +49,10 @@
 //! | `fingerprint` | the call site: `[target, file, line]`, so one `error!` is one issue whatever its words, and two never share one (no file/line: the server's grouping) |
 //! | `level` | error, warning, info, debug (trace too); `fatal` for a panic |
 //! | `logger` | the target |
-//! | `exception` | the `error` key-value's `source()` chain, innermost first, the error itself last (Sentry's order); each `type` from its `Debug` (as `sentry-core` does), `value` its `Display` |
+//! | `exception` | the `error` key-value's (else `err`'s) `source()` chain, innermost first, the error itself last (Sentry's order); each `type` from its `Debug` (as `sentry-core` does), `value` its `Display`; through the `tracing` front end (`error = &e as &dyn Error`), the types the original errors had |
 //! | `exception` (panic) | one exception, type `panic`, value the panic message, `mechanism: {type: panic, handled: false}`, `stacktrace` the backtrace as frames (function, file, line, column, `in_app`) |
 //! | `tags` | the key-values named in `tags:` |
-//! | `extra` | the other key-values, plus `file`, `line`, `module`, `funcName` (the crate's macros and the panic hook record it) |
+//! | `extra` | the other key-values, plus `file`, `line`, `module`, `funcName` (the crate's macros and the panic hook record it; through the `tracing` front end the innermost span's name, and `spans`, the span chain with its fields: `request{id=7}:save_profile`) |
 //! | `threads` | the logging thread's name (`crashed` for a panic) |
 //! | `breadcrumbs` | the latest records below `level` (type `log`, category the target, level, message, key-values as data) |
 //! | `server_name`, `environment`, `release` | the settings |

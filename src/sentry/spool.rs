@@ -16,7 +16,7 @@ use crate::spool::{check_dir, read_regular_file, spooled_files, unique_name, wri
 
 const EXTENSION: &str = "envelope";
 
-/// A checked spool directory (created when the first event is stored).
+/// A checked spool directory (created, private, when the appender starts and takes its lock).
 #[derive(Debug, Clone)]
 pub(crate) struct EventSpool {
     dir: PathBuf,

@@ -418,18 +418,13 @@ impl Bugsink {
 /// thing faked; requests go to Bugsink unchanged, as soon as they arrive.
 pub struct DelayProxy {
     pub port: u16,
-    delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl DelayProxy {
     /// Listens on a random local port and forwards every connection to `127.0.0.1:upstream`.
     pub fn start(upstream: u16, delay: Duration) -> DelayProxy {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicU64, Ordering};
         let listener = TcpListener::bind("127.0.0.1:0").expect("proxy port");
         let port = listener.local_addr().expect("proxy address").port();
-        let delay_ms = Arc::new(AtomicU64::new(delay.as_millis() as u64));
-        let shared = delay_ms.clone();
         std::thread::Builder::new()
             .name("delay-proxy".into())
             .spawn(move || {
@@ -437,7 +432,6 @@ impl DelayProxy {
                     let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
                         continue; // Bugsink stopped: the client sees the connection close.
                     };
-                    let delay = Duration::from_millis(shared.load(Ordering::Relaxed));
                     let _ = client.set_nodelay(true);
                     let _ = server.set_nodelay(true);
                     let (Ok(client_w), Ok(server_r)) = (client.try_clone(), server.try_clone())
@@ -455,23 +449,7 @@ impl DelayProxy {
                 }
             })
             .expect("proxy thread");
-        DelayProxy { port, delay_ms }
-    }
-
-    /// Changes the delay of connections opened from now on.
-    pub fn set_delay(&self, delay: Duration) {
-        self.delay_ms.store(
-            delay.as_millis() as u64,
-            std::sync::atomic::Ordering::Relaxed,
-        );
-    }
-
-    /// The project's DSN, through this proxy.
-    pub fn dsn(&self, server: &Bugsink, project: &Project) -> String {
-        project.dsn.replace(
-            &format!("@127.0.0.1:{}/", server.port),
-            &format!("@127.0.0.1:{}/", self.port),
-        )
+        DelayProxy { port }
     }
 }
 
