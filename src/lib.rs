@@ -94,6 +94,8 @@ pub mod encode;
 pub mod eventlog;
 pub mod fields;
 pub mod file;
+#[cfg(any(feature = "smtp", feature = "syslog"))]
+mod host_port;
 mod init;
 mod lost;
 pub mod macros;

@@ -1216,22 +1216,28 @@ fn datagrams_the_full_queue_dropped_are_reported_as_such_not_as_an_outage() {
         delivered < total,
         "nothing was dropped: the test proves nothing"
     );
-    assert_eq!(notices.len(), 1, "{notices:?}");
-    assert!(
-        notices[0].contains(" lost because the syslog queue was full (on_full: drop)"),
-        "{}",
-        notices[0]
-    );
-    assert!(!notices[0].contains("not taking"), "{}", notices[0]);
-    let lost: usize = notices[0]
-        .split(": ")
-        .find_map(|part| part.split(' ').next()?.parse().ok())
-        .unwrap();
-    assert_eq!(delivered + lost, total, "{}", notices[0]);
-    assert_eq!(reported.len(), 1, "{reported:?}");
-    assert!(
-        reported[0].contains(&format!("{lost} syslog record"))
-            && reported[0].contains(" lost because"),
-        "{reported:?}"
-    );
+    // The spill worker's socket has send room of its own (unix datagrams queued at the
+    // receiver count against their sender's buffer), so it may get a few records through, and
+    // report the drops so far, while the logging thread is still dropping: a notice per run of
+    // drops, each counting its own.
+    assert!(!notices.is_empty(), "no notice among {received:?}");
+    let count = |text: &str| -> usize {
+        text.split(": ")
+            .find_map(|part| part.split(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no count in {text}"))
+    };
+    for n in &notices {
+        assert!(
+            n.contains(" lost because the syslog queue was full (on_full: drop)"),
+            "{n}"
+        );
+        assert!(!n.contains("not taking"), "{n}");
+    }
+    let lost: usize = notices.iter().map(|n| count(n)).sum();
+    assert_eq!(delivered + lost, total, "{notices:?}");
+    // stderr has the same reports, and nothing else.
+    assert_eq!(reported.len(), notices.len(), "{reported:?}");
+    for (r, n) in reported.iter().zip(&notices) {
+        assert!(n.ends_with(r.as_str()), "{r} / {n}");
+    }
 }

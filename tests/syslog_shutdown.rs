@@ -509,21 +509,26 @@ fn records_the_full_queue_dropped_are_reported_as_such_not_as_a_full_buffer() {
         delivered < total,
         "nothing was dropped: the test proves nothing"
     );
-    assert_eq!(notices.len(), 1, "{notices:?}");
-    assert!(
-        notices[0].contains(" lost because the syslog queue was full (on_full: drop)"),
-        "{}",
-        notices[0]
-    );
-    assert!(!notices[0].contains("buffer"), "{}", notices[0]);
-    let lost = number_before(notices[0], " syslog record").unwrap();
-    assert_eq!(delivered + lost, total, "{}", notices[0]);
-    assert!(
-        reported
-            .iter()
-            .any(|e| e.contains(&format!("{lost} syslog record")) && e.contains(" lost because")),
-        "{reported:?}"
-    );
+    // Usually one notice; a worker slower than the logging thread may drop (and report) while
+    // it is still writing, so every notice counts the drops since the one before.
+    assert!(!notices.is_empty(), "no notice");
+    for n in &notices {
+        assert!(
+            n.contains(" lost because the syslog queue was full (on_full: drop)"),
+            "{n}"
+        );
+        assert!(!n.contains("buffer"), "{n}");
+    }
+    let lost: u64 = notices
+        .iter()
+        .map(|n| number_before(n, " syslog record").unwrap())
+        .sum();
+    assert_eq!(delivered + lost, total, "{notices:?}");
+    // stderr has the same reports, and nothing else.
+    assert_eq!(reported.len(), notices.len(), "{reported:?}");
+    for (r, n) in reported.iter().zip(&notices) {
+        assert!(n.ends_with(r.as_str()), "{r} / {n}");
+    }
 }
 
 // ---------------------------------------------------------------- datagram outages

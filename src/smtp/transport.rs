@@ -130,7 +130,8 @@ impl Transport {
             Security::Starttls => "starttls",
             Security::Tls => "tls",
         };
-        format!("{}:{} ({mode})", self.settings.host, self.settings.port)
+        let at = crate::host_port::HostPort(&self.settings.host, self.settings.port);
+        format!("{at} ({mode})")
     }
 
     /// When the open connection was last used (None when closed).
@@ -433,5 +434,20 @@ mod tests {
         assert_eq!(DataWithTerminator(".x").to_string(), "..x\r\n.\r\n");
         // A bare LF does not start a new line for SMTP (lettre's codec agrees).
         assert_eq!(DataWithTerminator("a\n.b").to_string(), "a\n.b\r\n.\r\n");
+    }
+
+    #[test]
+    fn an_ipv6_server_is_shown_in_brackets() {
+        let transport = Transport::new(ServerSettings {
+            host: "::1".to_owned(),
+            port: 25,
+            security: Security::None,
+            tls: None,
+            username: None,
+            password: None,
+            timeout: Duration::from_secs(1),
+            single_write_data: true,
+        });
+        assert_eq!(transport.describe(), "[::1]:25 (plain)");
     }
 }

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::host_port::HostPort;
 use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
 use crate::worker::{OnFull, Sink, Worker};
@@ -116,7 +117,8 @@ impl DgramTarget {
                     // does not put a DNS query on every logging call.
                     if retry_at.is_some_and(|at| Instant::now() < at) {
                         return Err(SendError::Failed(io::Error::other(format!(
-                            "cannot resolve or reach {host}:{port}"
+                            "cannot resolve or reach {}",
+                            HostPort(host, *port)
                         ))));
                     }
                     match open_udp(host, *port) {
@@ -189,11 +191,12 @@ fn errno(e: &io::Error) -> Option<Errno> {
 }
 
 fn open_udp(host: &str, port: u16) -> io::Result<UdpSocket> {
+    let at = HostPort(host, port);
     let addr = (host, port)
         .to_socket_addrs()
-        .map_err(|e| io::Error::new(e.kind(), format!("resolving {host}:{port}: {e}")))?
+        .map_err(|e| io::Error::new(e.kind(), format!("resolving {at}: {e}")))?
         .next()
-        .ok_or_else(|| io::Error::other(format!("{host}:{port} resolves to no address")))?;
+        .ok_or_else(|| io::Error::other(format!("{at} resolves to no address")))?;
     let bind: std::net::SocketAddr = if addr.is_ipv4() {
         ([0, 0, 0, 0], 0).into()
     } else {
@@ -550,6 +553,27 @@ impl Sink for SpillSink {
                 self.name,
                 parts.join("; ")
             ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_host_that_could_not_be_reached_is_named_in_brackets() {
+        let Ok(Address::Udp(host, port)) = Address::parse("udp://[::1]:5514") else {
+            panic!("not a UDP address");
+        };
+        let mut target = DgramTarget::new(Address::Udp(host, port));
+        // As after a failed resolution: the next attempt waits.
+        target.retry_at = Some(Instant::now() + Duration::from_secs(60));
+        match target.send(b"x") {
+            Err(SendError::Failed(e)) => {
+                assert_eq!(e.to_string(), "cannot resolve or reach [::1]:5514");
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

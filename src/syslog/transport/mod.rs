@@ -18,6 +18,8 @@ pub(crate) mod tls;
 #[cfg(not(unix))]
 use std::io;
 use std::path::PathBuf;
+
+use crate::host_port::HostPort;
 #[cfg(unix)]
 use std::time::Duration;
 
@@ -136,22 +138,9 @@ impl std::fmt::Display for Address {
             Address::Unix(p) => write!(f, "unix:{}", p.display()),
             Address::UnixDgram(p) => write!(f, "unix-dgram:{}", p.display()),
             Address::UnixStream(p) => write!(f, "unix-stream:{}", p.display()),
-            Address::Udp(h, p) => write!(f, "udp://{}:{p}", Host(h)),
-            Address::Tcp(h, p) => write!(f, "tcp://{}:{p}", Host(h)),
-            Address::Tls(h, p) => write!(f, "tls://{}:{p}", Host(h)),
-        }
-    }
-}
-
-/// A host as an address writes it: an IPv6 address in brackets (`[::1]`), as `parse` reads it.
-struct Host<'a>(&'a str);
-
-impl std::fmt::Display for Host<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.0.contains(':') {
-            write!(f, "[{}]", self.0)
-        } else {
-            f.write_str(self.0)
+            Address::Udp(h, p) => write!(f, "udp://{}", HostPort(h, *p)),
+            Address::Tcp(h, p) => write!(f, "tcp://{}", HostPort(h, *p)),
+            Address::Tls(h, p) => write!(f, "tls://{}", HostPort(h, *p)),
         }
     }
 }

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::backoff::Backoff;
 use crate::count::Count;
+use crate::host_port::HostPort;
 use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
 use crate::worker::{OnFull, Sink, Worker};
@@ -104,7 +105,7 @@ impl Connector {
 }
 
 fn tcp_connect(host: &str, port: u16, timeout: Duration) -> io::Result<TcpStream> {
-    let mut last = io::Error::other(format!("{host}:{port} resolves to no address"));
+    let mut last = io::Error::other(format!("{} resolves to no address", HostPort(host, port)));
     for addr in (host, port).to_socket_addrs()? {
         match TcpStream::connect_timeout(&addr, timeout) {
             Ok(s) => {
