@@ -984,3 +984,71 @@ fn https_with_a_private_ca_delivers_with_root_certificate_and_is_refused_without
     );
     drop(front);
 }
+
+/// Without `spool_dir`, an outage keeps the newest `queue_size` events in memory; the older ones
+/// are dropped, reported when the drops start (once), counted, and the count reported when
+/// delivery works again, to stderr and to Sentry itself as a warning event.
+#[test]
+fn an_outage_without_a_spool_keeps_the_newest_events_and_reports_the_count_of_the_others() {
+    let Some(server) = server() else { return };
+    let _alone = server.exclusive();
+    let project = server.project("backlog");
+    server.stop();
+    // on_full: block, so that only the backlog drops (the queue between the threads, of
+    // queue_size too, never does, however slowly the sending thread runs on a loaded machine).
+    let appender = builder(&project, "backlog")
+        .queue_size(5)
+        .on_full(log4rs_appenders::worker::OnFull::Block)
+        .retry_backoff(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    for i in 0..20 {
+        outage_error(&appender, &format!("job {i} failed"));
+    }
+    wait_until("the report of the first drop", WAIT, || {
+        reports_for("backlog")
+            .iter()
+            .any(|r| r.contains("the in-memory backlog of 5 events"))
+    });
+    server.start();
+    let issues = server.wait_for_events(&project, 6, Duration::from_secs(60));
+    let counts = message_counts(&issues);
+    let lost = format!(
+        "15 error events were lost: the buffer of 5 events was full while {} could not be reached \
+         (queue_size; set spool_dir to keep them)",
+        project
+            .dsn
+            .split_once('@')
+            .map(|(_, rest)| {
+                let (host, id) = rest.rsplit_once('/').unwrap();
+                format!("http://{host}/api/{id}/envelope/")
+            })
+            .unwrap()
+    );
+    let mut expected: Vec<String> = (15..20).map(|i| format!("job {i} failed")).collect();
+    expected.push(lost.clone());
+    expected.sort();
+    assert_eq!(
+        counts.keys().cloned().collect::<Vec<_>>(),
+        expected,
+        "the newest 5 and the count of the others\n{issues:#?}"
+    );
+    assert!(counts.values().all(|n| *n == 1), "duplicates: {counts:?}");
+    let notice = issues
+        .iter()
+        .flat_map(|i| &i.events)
+        .find(|e| e["message"] == lost.as_str())
+        .unwrap();
+    assert_eq!(notice["level"], "warning");
+    let reports = reports_for("backlog");
+    assert_eq!(
+        reports
+            .iter()
+            .filter(|r| r.contains("the in-memory backlog"))
+            .count(),
+        1,
+        "once per streak: {reports:?}"
+    );
+    assert!(reports.iter().any(|r| r.ends_with(&lost)), "{reports:?}");
+    drop(appender);
+}

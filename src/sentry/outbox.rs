@@ -216,11 +216,11 @@ impl Outbox {
             self.backlog_dropped += 1;
             if self.backlog_dropped == 1 {
                 report_error(&anyhow::anyhow!(
-                    "appender \"{}\": {} events wait for the server, the most kept in memory \
-                     (queue_size); the oldest are dropped, counted, and reported when delivery \
-                     works again (set spool_dir to keep them all on disk)",
+                    "appender \"{}\": the in-memory backlog of {} (queue_size) is full while \
+                     the server cannot be reached; the oldest are dropped, counted, and reported \
+                     when delivery works again (set spool_dir to keep them all on disk)",
                     self.name,
-                    self.max_in_memory
+                    crate::count::Count::new(self.max_in_memory as u64, "event")
                 ));
             }
         }
