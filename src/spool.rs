@@ -12,7 +12,9 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::report::FailureStreak;
 
 /// Refuses a spool directory that exists but is a symbolic link, not a directory, or (on unix)
 /// writable by group or others, who could then plant, read or replace spooled files. A missing
@@ -166,6 +168,131 @@ impl SpoolLock {
     }
 }
 
+/// How often a spool held by another appender (or one that cannot be locked) is tried again.
+pub(crate) const TAKEOVER_RETRY: Duration = Duration::from_millis(200);
+/// A spool held this long by another appender is reported: a reload's old appender lets go
+/// within its flush timeout; longer means another process, or another appender of the same
+/// config, uses the same `spool_dir`.
+pub(crate) const TAKEOVER_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Taking a spool over, for an appender's sending thread: holds the [`SpoolLock`] once taken;
+/// until then tries again every [`TAKEOVER_RETRY`] (no sooner, however often it is asked),
+/// tells once per wait when another appender has held the spool for [`TAKEOVER_PATIENCE`], and
+/// tells a lock that cannot be taken (a broken `spool_dir`) once per streak of such failures.
+/// The time is passed in, so the waits can be tested without sleeping.
+#[derive(Debug)]
+pub(crate) struct Takeover {
+    /// The appender, named in the reports.
+    appender: String,
+    /// What the spool holds, in the plural ("mails", "events"), for the reports.
+    items: &'static str,
+    lock: Option<SpoolLock>,
+    /// Since when another appender holds the spool (reset once taken).
+    held_since: Option<Instant>,
+    /// Whether the present wait was reported.
+    held_reported: bool,
+    /// No attempt before this (none while the spool is ours or before the first attempt).
+    next_try: Option<Instant>,
+    errors: FailureStreak,
+}
+
+/// What one [`Takeover::try_take`] did.
+#[derive(Debug)]
+#[must_use]
+pub(crate) enum Take {
+    /// This attempt took the spool: pick up what earlier runs left there now.
+    Taken,
+    /// Nothing to do: the spool was ours already, it is too soon to try again, or it is still
+    /// held (or still cannot be locked) and that was told already or not yet worth telling.
+    Unchanged,
+    /// Not taken, and worth telling (once per wait, or once per streak of failures): pass it
+    /// to the error handler. It names the appender, the `spool_dir` field and the fix.
+    Report(anyhow::Error),
+}
+
+impl Takeover {
+    /// A takeover for `appender`, whose spool holds `items` (plural, e.g. "mails").
+    pub(crate) fn new(appender: &str, items: &'static str) -> Self {
+        Takeover {
+            appender: appender.to_owned(),
+            items,
+            lock: None,
+            held_since: None,
+            held_reported: false,
+            next_try: None,
+            errors: FailureStreak::default(),
+        }
+    }
+
+    /// Whether this appender holds the spool (tests).
+    #[cfg(test)]
+    pub(crate) fn holds(&self) -> bool {
+        self.lock.is_some()
+    }
+
+    /// When to try again (for the worker's next wake); `None` once the spool is ours.
+    pub(crate) fn next_try(&self) -> Option<Instant> {
+        self.next_try
+    }
+
+    /// Takes the lock on `dir` if it is free and it is time to try (see [`Take`]).
+    pub(crate) fn try_take(&mut self, dir: &Path, now: Instant) -> Take {
+        if self.lock.is_some() || self.next_try.is_some_and(|t| now < t) {
+            return Take::Unchanged;
+        }
+        match SpoolLock::try_acquire(dir) {
+            Ok(Some(lock)) => {
+                self.lock = Some(lock);
+                self.held_since = None;
+                self.held_reported = false;
+                self.next_try = None;
+                self.errors.recovered();
+                Take::Taken
+            }
+            Ok(None) => {
+                self.next_try = Some(now + TAKEOVER_RETRY);
+                self.errors.recovered();
+                let since = *self.held_since.get_or_insert(now);
+                let held = now.saturating_duration_since(since);
+                if self.held_reported || held < TAKEOVER_PATIENCE {
+                    return Take::Unchanged;
+                }
+                self.held_reported = true;
+                Take::Report(anyhow::anyhow!(
+                    "appender \"{}\": field \"spool_dir\": {} has been in use by another \
+                     appender for {} s (another process, or another appender, with the same \
+                     spool_dir?); the {} spooled there are left to that one, and this appender \
+                     sends only its own until it takes the spool over; give each appender and \
+                     process a spool_dir of its own",
+                    self.appender,
+                    dir.display(),
+                    held.as_secs(),
+                    self.items
+                ))
+            }
+            Err(e) => {
+                self.next_try = Some(now + TAKEOVER_RETRY);
+                if !self.errors.failed() {
+                    return Take::Unchanged;
+                }
+                Take::Report(e.context(format!(
+                    "appender \"{}\": cannot take the spool in spool_dir over (tried again \
+                     every {} ms); the {} spooled there wait until it can",
+                    self.appender,
+                    TAKEOVER_RETRY.as_millis(),
+                    self.items
+                )))
+            }
+        }
+    }
+
+    /// Makes the next [`Takeover::try_take`] try at once (tests).
+    #[cfg(test)]
+    pub(crate) fn try_now(&mut self) {
+        self.next_try = None;
+    }
+}
+
 /// Opens (creating it `0600` if missing) the lock file, refusing anything but a regular file:
 /// a link planted in its place is never followed (the file opened must be the one `lstat` saw).
 fn open_lock_file(path: &Path) -> std::io::Result<fs::File> {
@@ -272,5 +399,129 @@ mod tests {
         let e = SpoolLock::try_acquire(&spool).unwrap_err().to_string();
         assert!(e.contains("not a regular file"), "{e}");
         assert_eq!(fs::read(&target).unwrap(), b"not ours");
+    }
+
+    /// Milliseconds after `t0`.
+    fn at(t0: Instant, ms: u64) -> Instant {
+        t0 + Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn a_free_spool_is_taken_at_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = dir.path().join("spool");
+        let mut takeover = Takeover::new("mail", "mails");
+        let t0 = Instant::now();
+        assert!(matches!(takeover.try_take(&spool, t0), Take::Taken));
+        assert!(takeover.holds());
+        assert_eq!(takeover.next_try(), None, "nothing to try again");
+        assert!(matches!(takeover.try_take(&spool, t0), Take::Unchanged));
+        assert!(SpoolLock::try_acquire(&spool).unwrap().is_none(), "held");
+    }
+
+    #[test]
+    fn a_held_spool_is_tried_again_every_200_ms_and_no_sooner() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = dir.path().join("spool");
+        let other = SpoolLock::try_acquire(&spool).unwrap().expect("free");
+        let mut takeover = Takeover::new("mail", "mails");
+        let t0 = Instant::now();
+        assert!(matches!(takeover.try_take(&spool, t0), Take::Unchanged));
+        assert!(!takeover.holds());
+        assert_eq!(takeover.next_try(), Some(at(t0, 200)));
+        drop(other);
+        assert!(
+            matches!(takeover.try_take(&spool, at(t0, 199)), Take::Unchanged),
+            "too soon: not tried"
+        );
+        assert!(!takeover.holds());
+        assert!(matches!(
+            takeover.try_take(&spool, at(t0, 200)),
+            Take::Taken
+        ));
+        assert!(takeover.holds());
+    }
+
+    #[test]
+    fn a_spool_held_past_the_patience_is_reported_once_naming_the_appender_field_and_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = dir.path().join("spool");
+        let other = SpoolLock::try_acquire(&spool).unwrap().expect("free");
+        let mut takeover = Takeover::new("sentry", "events");
+        let t0 = Instant::now();
+        let mut t = t0;
+        while t < at(t0, 29_999) {
+            assert!(
+                matches!(takeover.try_take(&spool, t), Take::Unchanged),
+                "reported before the patience ran out, at {:?}",
+                t - t0
+            );
+            t += TAKEOVER_RETRY;
+        }
+        let Take::Report(e) = takeover.try_take(&spool, at(t0, 30_000)) else {
+            panic!("not reported after 30 s");
+        };
+        let e = format!("{e:#}");
+        let expected = format!(
+            "appender \"sentry\": field \"spool_dir\": {} has been in use by another appender \
+             for 30 s",
+            spool.display()
+        );
+        assert!(e.starts_with(&expected), "{e}");
+        assert!(
+            e.contains("the events spooled there are left to that one")
+                && e.ends_with("give each appender and process a spool_dir of its own"),
+            "{e}"
+        );
+        for ms in [30_200, 60_000, 3_600_000] {
+            assert!(
+                matches!(takeover.try_take(&spool, at(t0, ms)), Take::Unchanged),
+                "reported twice in one wait"
+            );
+        }
+        drop(other);
+        assert!(matches!(
+            takeover.try_take(&spool, at(t0, 3_600_200)),
+            Take::Taken
+        ));
+    }
+
+    #[test]
+    fn a_spool_that_cannot_be_locked_is_reported_once_per_streak_and_retried() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = dir.path().join("spool");
+        fs::write(&spool, b"a file where the spool should be").unwrap();
+        let mut takeover = Takeover::new("mail", "mails");
+        let t0 = Instant::now();
+        let Take::Report(e) = takeover.try_take(&spool, t0) else {
+            panic!("a broken spool_dir was not reported");
+        };
+        let e = format!("{e:#}");
+        assert!(
+            e.starts_with("appender \"mail\": cannot take the spool in spool_dir over")
+                && e.contains("is not a directory"),
+            "{e}"
+        );
+        assert_eq!(takeover.next_try(), Some(at(t0, 200)));
+        assert!(
+            matches!(takeover.try_take(&spool, at(t0, 200)), Take::Unchanged),
+            "the same streak is reported once"
+        );
+        // Fixed, but another appender holds it now: that wait is reported on its own.
+        fs::remove_file(&spool).unwrap();
+        let other = SpoolLock::try_acquire(&spool).unwrap().expect("free");
+        assert!(matches!(
+            takeover.try_take(&spool, at(t0, 400)),
+            Take::Unchanged
+        ));
+        assert!(matches!(
+            takeover.try_take(&spool, at(t0, 30_400)),
+            Take::Report(_)
+        ));
+        drop(other);
+        assert!(matches!(
+            takeover.try_take(&spool, at(t0, 30_600)),
+            Take::Taken
+        ));
     }
 }

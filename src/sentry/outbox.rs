@@ -12,7 +12,7 @@ use sentry_types::protocol::v7::{Breadcrumb, Event};
 use crate::backoff::Backoff;
 use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
-use crate::spool::SpoolLock;
+use crate::spool::{Take, Takeover};
 use crate::worker::Sink;
 
 use super::event::{EventSettings, dropped_event, envelope_bytes};
@@ -21,20 +21,6 @@ use super::transport::{Outcome, Transport};
 
 /// The longest wait between two delivery attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// How often a spool held by another appender is tried again.
-const SPOOL_LOCK_RETRY: Duration = Duration::from_millis(200);
-/// A spool held this long by another appender is reported (a reload's old appender lets go
-/// within its flush timeout; longer means another process, or another appender of this config,
-/// uses the same `spool_dir`). The smtp appender waits as long.
-const SPOOL_LOCK_PATIENCE: Duration = Duration::from_secs(30);
-
-/// Waiting for a spool that another appender holds.
-#[derive(Debug, Clone, Copy)]
-struct LockWait {
-    since: Instant,
-    reported: bool,
-    next_try: Instant,
-}
 
 /// One envelope waiting for the server: in memory, in the spool, or both.
 #[derive(Debug)]
@@ -50,13 +36,8 @@ pub(crate) struct Outbox {
     name: String,
     transport: Transport,
     spool: Option<EventSpool>,
-    /// Held while this appender owns the spool (picks up and sends what is spooled there).
-    spool_lock: Option<SpoolLock>,
-    /// While another appender holds the spool: since when, whether that was reported, and when
-    /// to try again.
-    spool_lock_wait: Option<LockWait>,
-    /// How long the spool may be held by another appender before that is reported.
-    spool_lock_patience: Duration,
+    /// Holds the spool once this appender owns it (picks up and sends what is spooled there).
+    takeover: Takeover,
     settings: EventSettings,
     pending: VecDeque<Pending>,
     /// Envelopes kept in memory at most (without a spool, or when spooling fails).
@@ -72,7 +53,7 @@ pub(crate) struct Outbox {
 
 impl Outbox {
     /// An outbox that starts with whatever an earlier run left in the spool, once it holds the
-    /// spool (see [`SpoolLock`]).
+    /// spool (see [`Takeover`]).
     pub(crate) fn new(
         name: String,
         transport: Transport,
@@ -82,12 +63,10 @@ impl Outbox {
         retry_backoff: Duration,
     ) -> Self {
         let mut outbox = Outbox {
+            takeover: Takeover::new(&name, "events"),
             name,
             transport,
             spool,
-            spool_lock: None,
-            spool_lock_wait: None,
-            spool_lock_patience: SPOOL_LOCK_PATIENCE,
             settings,
             pending: VecDeque::new(),
             max_in_memory: max_in_memory.max(1),
@@ -109,14 +88,8 @@ impl Outbox {
     /// sends only its own events.
     fn take_spool(&mut self) {
         let Some(spool) = &self.spool else { return };
-        let now = Instant::now();
-        if self.spool_lock.is_some() || self.spool_lock_wait.is_some_and(|w| now < w.next_try) {
-            return;
-        }
-        match SpoolLock::try_acquire(spool.dir()) {
-            Ok(Some(lock)) => {
-                self.spool_lock = Some(lock);
-                self.spool_lock_wait = None;
+        match self.takeover.try_take(spool.dir(), Instant::now()) {
+            Take::Taken => {
                 let files = match spool.files() {
                     Ok(files) => files,
                     Err(e) => {
@@ -141,33 +114,8 @@ impl Outbox {
                     }
                 }
             }
-            Ok(None) => {
-                let wait = self.spool_lock_wait.get_or_insert(LockWait {
-                    since: now,
-                    reported: false,
-                    next_try: now,
-                });
-                wait.next_try = now + SPOOL_LOCK_RETRY;
-                if !wait.reported && now.duration_since(wait.since) >= self.spool_lock_patience {
-                    wait.reported = true;
-                    report_error(&spool_in_use(
-                        &self.name,
-                        spool.dir(),
-                        now.duration_since(wait.since),
-                    ));
-                }
-            }
-            Err(e) => {
-                if self.spool_streak.failed() {
-                    report_error(&e.context(format!("appender \"{}\"", self.name)));
-                }
-                let wait = self.spool_lock_wait.get_or_insert(LockWait {
-                    since: now,
-                    reported: true,
-                    next_try: now,
-                });
-                wait.next_try = now + SPOOL_LOCK_RETRY;
-            }
+            Take::Unchanged => {}
+            Take::Report(e) => report_error(&e),
         }
     }
 
@@ -345,18 +293,6 @@ impl Outbox {
     }
 }
 
-/// The report of a spool another appender has held for `held`.
-fn spool_in_use(name: &str, dir: &std::path::Path, held: Duration) -> anyhow::Error {
-    anyhow::anyhow!(
-        "appender \"{name}\": field \"spool_dir\": {} has been in use by another appender for \
-         {} s (another process, or another appender, with the same spool_dir?); the events \
-         spooled there are left to that one, and this appender sends only its own until it \
-         takes the spool over; give each appender and process a spool_dir of its own",
-        dir.display(),
-        held.as_secs()
-    )
-}
-
 /// What the application thread queues: the event, and the breadcrumbs it carries, still
 /// shared with the application's breadcrumb list (copying them is the sending thread's work).
 #[derive(Debug)]
@@ -394,7 +330,7 @@ impl Sink for Outbox {
     }
 
     fn next_wake(&self) -> Option<Instant> {
-        let lock_retry = self.spool_lock_wait.map(|w| w.next_try);
+        let lock_retry = self.takeover.next_try();
         let send = (!self.pending.is_empty())
             .then(|| self.backoff.retry_at().unwrap_or_else(Instant::now));
         match (send, lock_retry) {
@@ -439,6 +375,7 @@ fn queue_lost(count: u64, capacity: usize) -> String {
 mod tests {
     use super::*;
     use crate::sentry::transport::TransportSettings;
+    use crate::spool::SpoolLock;
 
     fn outbox(spool: &std::path::Path) -> Outbox {
         let dsn = "http://0123456789abcdef@127.0.0.1:9/1".parse().unwrap();
@@ -466,54 +403,21 @@ mod tests {
             outbox.pending.is_empty(),
             "another appender's spool is left to it"
         );
-        let wait = outbox.spool_lock_wait.expect("waiting for the spool");
-        assert!(
-            !wait.reported,
-            "a reload's old appender lets go soon: not reported yet"
-        );
-        // The patience runs out (30 s in real life).
-        outbox.spool_lock_patience = Duration::ZERO;
-        outbox.spool_lock_wait = Some(LockWait {
-            next_try: Instant::now(),
-            ..wait
-        });
-        outbox.take_spool();
-        assert!(outbox.pending.is_empty());
-        let wait = outbox.spool_lock_wait.expect("still waiting for the spool");
-        assert!(wait.reported, "reported once the patience ran out");
-        assert_eq!(outbox.next_wake(), Some(wait.next_try), "tries again");
+        assert!(!outbox.takeover.holds());
+        let retry = outbox.takeover.next_try().expect("tries again");
+        assert_eq!(outbox.next_wake(), Some(retry), "wakes to try again");
+        // (The waits and the report of a long one: spool::Takeover's tests.)
 
         drop(held);
-        outbox.spool_lock_wait = outbox.spool_lock_wait.map(|w| LockWait {
-            next_try: Instant::now(),
-            ..w
-        });
+        outbox.takeover.try_now();
         outbox.take_spool();
-        assert!(outbox.spool_lock.is_some() && outbox.spool_lock_wait.is_none());
+        assert!(outbox.takeover.holds() && outbox.takeover.next_try().is_none());
         let spooled: Vec<_> = outbox
             .pending
             .iter()
             .filter_map(|p| p.spooled.clone())
             .collect();
         assert_eq!(spooled, [left]);
-    }
-
-    #[test]
-    fn the_report_of_a_spool_in_use_names_the_appender_the_field_and_the_fix() {
-        let e = spool_in_use(
-            "sentry",
-            std::path::Path::new("/var/spool/x"),
-            SPOOL_LOCK_PATIENCE,
-        )
-        .to_string();
-        assert!(
-            e.starts_with("appender \"sentry\": field \"spool_dir\": /var/spool/x"),
-            "{e}"
-        );
-        assert!(
-            e.contains("30 s") && e.contains("a spool_dir of its own"),
-            "{e}"
-        );
     }
 
     #[test]

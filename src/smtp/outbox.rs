@@ -23,25 +23,12 @@ use crate::worker::Sink;
 use super::message::OutgoingMail;
 use super::spool::Spool;
 use super::transport::{Delivery, SendError, Transport, list_refused};
-use crate::spool::SpoolLock;
+use crate::spool::{Take, Takeover};
 
 /// The longest wait between two delivery attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// An idle connection is closed (QUIT) after this long, rather than left for the server to drop.
 const IDLE_CLOSE: Duration = Duration::from_secs(5);
-/// How often a spool held by another appender is tried again.
-const SPOOL_LOCK_RETRY: Duration = Duration::from_millis(200);
-/// A spool held this long by another appender is reported (a reload's old appender lets go
-/// within its flush timeout; longer means another process uses the same `spool_dir`).
-const SPOOL_LOCK_PATIENCE: Duration = Duration::from_secs(30);
-
-/// Waiting for a spool that another appender holds.
-#[derive(Debug, Clone, Copy)]
-struct LockWait {
-    since: Instant,
-    reported: bool,
-    next_try: Instant,
-}
 
 /// Delivers mails, in order, never giving up on a transient failure.
 #[derive(Debug)]
@@ -51,11 +38,8 @@ pub(crate) struct Outbox {
     pending: VecDeque<OutgoingMail>,
     backoff: Backoff,
     spool: Option<Spool>,
-    /// Held while this appender owns the spool (picks up and sends what is spooled there).
-    spool_lock: Option<SpoolLock>,
-    /// While the spool is held by another appender: since when, whether that was reported, and
-    /// when to try again.
-    spool_lock_wait: Option<LockWait>,
+    /// Holds the spool once this appender owns it (picks up and sends what is spooled there).
+    takeover: Takeover,
     spool_after: Duration,
     send_streak: FailureStreak,
     spool_streak: FailureStreak,
@@ -67,7 +51,7 @@ pub(crate) struct Outbox {
 
 impl Outbox {
     /// An outbox that starts with whatever an earlier run left in the spool (once it holds the
-    /// spool: see [`SpoolLock`]).
+    /// spool: see [`Takeover`]).
     pub(crate) fn new(
         name: String,
         transport: Transport,
@@ -76,13 +60,12 @@ impl Outbox {
         spool_after: Duration,
     ) -> Self {
         let mut outbox = Outbox {
+            takeover: Takeover::new(&name, "mails"),
             name,
             transport,
             pending: VecDeque::new(),
             backoff: Backoff::new(retry_backoff, MAX_BACKOFF),
             spool,
-            spool_lock: None,
-            spool_lock_wait: None,
             spool_after,
             send_streak: FailureStreak::default(),
             spool_streak: FailureStreak::default(),
@@ -93,17 +76,14 @@ impl Outbox {
         outbox
     }
 
-    /// Takes the spool over if it is free, and then queues what is spooled there (before the
-    /// mails of this run, which are newer), except files this outbox wrote itself meanwhile.
+    /// Takes the spool over if it is free (and it is time to try again), and then queues what
+    /// is spooled there (before the mails of this run, which are newer), except files this
+    /// outbox wrote itself meanwhile. While another appender holds it, its files are left to
+    /// that one.
     fn take_spool(&mut self) {
         let Some(spool) = &self.spool else { return };
-        if self.spool_lock.is_some() {
-            return;
-        }
-        match SpoolLock::try_acquire(spool.dir()) {
-            Ok(Some(lock)) => {
-                self.spool_lock = Some(lock);
-                self.spool_lock_wait = None;
+        match self.takeover.try_take(spool.dir(), Instant::now()) {
+            Take::Taken => {
                 let (mails, errors) = spool.load();
                 for e in errors {
                     report_error(&e.context(format!(
@@ -122,38 +102,8 @@ impl Outbox {
                     }
                 }
             }
-            Ok(None) => {
-                let now = Instant::now();
-                let wait = self.spool_lock_wait.get_or_insert(LockWait {
-                    since: now,
-                    reported: false,
-                    next_try: now,
-                });
-                wait.next_try = now + SPOOL_LOCK_RETRY;
-                if !wait.reported && now.duration_since(wait.since) >= SPOOL_LOCK_PATIENCE {
-                    wait.reported = true;
-                    report_error(&anyhow::anyhow!(
-                        "appender \"{}\": spool_dir {} has been in use by another appender for \
-                         {} s (another process with the same spool_dir?); its spooled mails are \
-                         left to that one, and this appender takes them over when it lets go",
-                        self.name,
-                        spool.dir().display(),
-                        SPOOL_LOCK_PATIENCE.as_secs()
-                    ));
-                }
-            }
-            Err(e) => {
-                if self.spool_streak.failed() {
-                    report_error(&e.context(format!("appender \"{}\"", self.name)));
-                }
-                let now = Instant::now();
-                let wait = self.spool_lock_wait.get_or_insert(LockWait {
-                    since: now,
-                    reported: true,
-                    next_try: now,
-                });
-                wait.next_try = now + SPOOL_LOCK_RETRY;
-            }
+            Take::Unchanged => {}
+            Take::Report(e) => report_error(&e),
         }
     }
 
@@ -375,7 +325,7 @@ impl Sink for Outbox {
     }
 
     fn next_wake(&self) -> Option<Instant> {
-        let lock_retry = self.spool_lock_wait.map(|w| w.next_try);
+        let lock_retry = self.takeover.next_try();
         if self.pending.is_empty() || self.login_refused {
             let idle = self.transport.idle_since().map(|t| t + IDLE_CLOSE);
             return match (idle, lock_retry) {

@@ -262,6 +262,40 @@ impl kv::Source for KeyValues<'_> {
         }
         Ok(())
     }
+    /// What the default `get` (a visit, the last pair with the key wins) returns, without a
+    /// visit: encoders look up several keys per record (the python encoder each of its keys,
+    /// then `error` and `err`), and each visit goes through every pair.
+    fn get(&self, key: Key<'_>) -> Option<Value<'_>> {
+        let key = key.as_str();
+        if let Some(value) = self.extra.and_then(|extra| extra.get(Key::from_str(key))) {
+            return Some(value);
+        }
+        let fields = self.fields;
+        if key == FUNC_NAME_KEY
+            && let Some(func) = fields.func_name
+            && !fields.has_value(FUNC_NAME_KEY)
+        {
+            return Some(Value::from(func));
+        }
+        if key == SPANS_KEY && !fields.spans.is_empty() && !fields.has_value(SPANS_KEY) {
+            return Some(Value::from(fields.spans.as_str()));
+        }
+        if let Some((_, value)) = fields.span_values.iter().rev().find(|(k, _)| &**k == key) {
+            return Some(value.to_value());
+        }
+        let (_, value) = fields.values.iter().rev().find(|(k, _)| *k == key)?;
+        Some(value.to_value())
+    }
+
+    /// What the default `count` (a visit) returns, without a visit.
+    fn count(&self) -> usize {
+        let fields = self.fields;
+        fields.values.len()
+            + fields.span_values.len()
+            + usize::from(!fields.spans.is_empty() && !fields.has_value(SPANS_KEY))
+            + usize::from(fields.func_name.is_some() && !fields.has_value(FUNC_NAME_KEY))
+            + self.extra.map_or(0, |extra| extra.count())
+    }
 }
 
 /// tracing's level as log's (the five levels match one to one).
@@ -527,4 +561,89 @@ pub(crate) fn with_event_record<S>(
             *fields = EventFields::default();
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only `visit`: `get` and `count` are log's defaults, the reference for ours.
+    struct VisitOnly<'a>(&'a KeyValues<'a>);
+
+    impl kv::Source for VisitOnly<'_> {
+        fn visit<'kvs>(&'kvs self, visitor: &mut dyn VisitSource<'kvs>) -> Result<(), kv::Error> {
+            self.0.visit(visitor)
+        }
+    }
+
+    fn fields(
+        values: &[(&'static str, i64)],
+        spans: &str,
+        func: Option<&'static str>,
+    ) -> EventFields {
+        let mut fields = EventFields::default();
+        for (name, v) in values {
+            fields.values.push((name, FieldValue::I64(*v)));
+        }
+        fields.spans.push_str(spans);
+        if !spans.is_empty() {
+            fields.span_values = vec![
+                (Arc::from("request.id"), SpanValue::I64(7)),
+                (Arc::from("db.table"), SpanValue::Text(Arc::from("users"))),
+                (Arc::from("request.id"), SpanValue::I64(8)),
+            ];
+        }
+        fields.func_name = func;
+        fields
+    }
+
+    #[test]
+    fn get_and_count_answer_as_a_visit_does_the_last_pair_of_a_key_winning() {
+        let extra = [("user_id", Value::from(99)), ("from_log", Value::from(1))];
+        let cases = [
+            fields(&[("user_id", 1), ("request", 2)], "", None),
+            fields(&[("user_id", 1)], "request{id=7}:db", Some("db")),
+            // Event fields named like the span chain, the function, a span field.
+            fields(
+                &[
+                    ("spans", 3),
+                    ("funcName", 4),
+                    ("request.id", 5),
+                    ("user_id", 6),
+                ],
+                "request{id=7}:db",
+                Some("db"),
+            ),
+            fields(&[("a", 1), ("a", 2)], "", Some("f")),
+        ];
+        let keys = [
+            "user_id",
+            "request",
+            "spans",
+            "funcName",
+            "request.id",
+            "db.table",
+            "a",
+            "from_log",
+            "absent",
+        ];
+        for fields in &cases {
+            for extra in [None, Some(&extra as &dyn kv::Source)] {
+                let ours = KeyValues { fields, extra };
+                let reference = VisitOnly(&ours);
+                assert_eq!(kv::Source::count(&ours), kv::Source::count(&reference));
+                for key in keys {
+                    let got = kv::Source::get(&ours, Key::from_str(key)).map(|v| v.to_string());
+                    let want =
+                        kv::Source::get(&reference, Key::from_str(key)).map(|v| v.to_string());
+                    assert_eq!(
+                        got,
+                        want,
+                        "key {key} in {fields:?}, extra: {}",
+                        extra.is_some()
+                    );
+                }
+            }
+        }
+    }
 }
