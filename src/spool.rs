@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::report::FailureStreak;
+use crate::report::{FailureStreak, report_error};
 
 /// Refuses a spool directory that exists but is a symbolic link, not a directory, or (on unix)
 /// writable by group or others, who could then plant, read or replace spooled files. A missing
@@ -208,6 +208,21 @@ pub(crate) enum Take {
     /// Not taken, and worth telling (once per wait, or once per streak of failures): pass it
     /// to the error handler. It names the appender, the `spool_dir` field and the fix.
     Report(anyhow::Error),
+}
+
+impl Take {
+    /// Passes a [`Take::Report`] to log4rs's error handler; true when this attempt took the
+    /// spool (the caller then picks up what is spooled there).
+    pub(crate) fn taken(self) -> bool {
+        match self {
+            Take::Taken => true,
+            Take::Unchanged => false,
+            Take::Report(e) => {
+                report_error(&e);
+                false
+            }
+        }
+    }
 }
 
 impl Takeover {

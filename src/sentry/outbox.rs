@@ -12,7 +12,7 @@ use sentry_types::protocol::v7::{Breadcrumb, Event};
 use crate::backoff::Backoff;
 use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
-use crate::spool::{Take, Takeover};
+use crate::spool::Takeover;
 use crate::worker::Sink;
 
 use super::event::{EventSettings, dropped_event, envelope_bytes};
@@ -88,34 +88,31 @@ impl Outbox {
     /// sends only its own events.
     fn take_spool(&mut self) {
         let Some(spool) = &self.spool else { return };
-        match self.takeover.try_take(spool.dir(), Instant::now()) {
-            Take::Taken => {
-                let files = match spool.files() {
-                    Ok(files) => files,
-                    Err(e) => {
-                        report_error(&e.context(format!(
-                            "appender \"{}\": cannot pick up the events an earlier run spooled",
-                            self.name
-                        )));
-                        return;
-                    }
-                };
-                let known: Vec<PathBuf> = self
-                    .pending
-                    .iter()
-                    .filter_map(|p| p.spooled.clone())
-                    .collect();
-                for path in files.into_iter().rev() {
-                    if !known.contains(&path) {
-                        self.pending.push_front(Pending {
-                            bytes: None,
-                            spooled: Some(path),
-                        });
-                    }
-                }
+        if !self.takeover.try_take(spool.dir(), Instant::now()).taken() {
+            return;
+        }
+        let files = match spool.files() {
+            Ok(files) => files,
+            Err(e) => {
+                report_error(&e.context(format!(
+                    "appender \"{}\": cannot pick up the events an earlier run spooled",
+                    self.name
+                )));
+                return;
             }
-            Take::Unchanged => {}
-            Take::Report(e) => report_error(&e),
+        };
+        let known: Vec<PathBuf> = self
+            .pending
+            .iter()
+            .filter_map(|p| p.spooled.clone())
+            .collect();
+        for path in files.into_iter().rev() {
+            if !known.contains(&path) {
+                self.pending.push_front(Pending {
+                    bytes: None,
+                    spooled: Some(path),
+                });
+            }
         }
     }
 
@@ -333,10 +330,7 @@ impl Sink for Outbox {
         let lock_retry = self.takeover.next_try();
         let send = (!self.pending.is_empty())
             .then(|| self.backoff.retry_at().unwrap_or_else(Instant::now));
-        match (send, lock_retry) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        send.into_iter().chain(lock_retry).min()
     }
 
     fn flush(&mut self, deadline: Instant) {

@@ -23,7 +23,7 @@ use crate::worker::Sink;
 use super::message::OutgoingMail;
 use super::spool::Spool;
 use super::transport::{Delivery, SendError, Transport, list_refused};
-use crate::spool::{Take, Takeover};
+use crate::spool::Takeover;
 
 /// The longest wait between two delivery attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -82,28 +82,25 @@ impl Outbox {
     /// that one.
     fn take_spool(&mut self) {
         let Some(spool) = &self.spool else { return };
-        match self.takeover.try_take(spool.dir(), Instant::now()) {
-            Take::Taken => {
-                let (mails, errors) = spool.load();
-                for e in errors {
-                    report_error(&e.context(format!(
-                        "appender \"{}\": skipping a spooled mail",
-                        self.name
-                    )));
-                }
-                let known: Vec<_> = self
-                    .pending
-                    .iter()
-                    .filter_map(|m| m.spooled.clone())
-                    .collect();
-                for mail in mails.into_iter().rev() {
-                    if !mail.spooled.as_ref().is_some_and(|p| known.contains(p)) {
-                        self.pending.push_front(mail);
-                    }
-                }
+        if !self.takeover.try_take(spool.dir(), Instant::now()).taken() {
+            return;
+        }
+        let (mails, errors) = spool.load();
+        for e in errors {
+            report_error(&e.context(format!(
+                "appender \"{}\": skipping a spooled mail",
+                self.name
+            )));
+        }
+        let known: Vec<_> = self
+            .pending
+            .iter()
+            .filter_map(|m| m.spooled.clone())
+            .collect();
+        for mail in mails.into_iter().rev() {
+            if !mail.spooled.as_ref().is_some_and(|p| known.contains(p)) {
+                self.pending.push_front(mail);
             }
-            Take::Unchanged => {}
-            Take::Report(e) => report_error(&e),
         }
     }
 
@@ -328,10 +325,7 @@ impl Sink for Outbox {
         let lock_retry = self.takeover.next_try();
         if self.pending.is_empty() || self.login_refused {
             let idle = self.transport.idle_since().map(|t| t + IDLE_CLOSE);
-            return match (idle, lock_retry) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            return idle.into_iter().chain(lock_retry).min();
         }
         let retry = self.backoff.retry_at().unwrap_or_else(Instant::now);
         let due = match self.earliest_spool_due() {
