@@ -4,14 +4,14 @@
 //!
 //! ```sh
 //! bash scripts/install/sentry.sh
-//! cargo bench --bench sentry_latency     # CALLS=300 GAP_MS=5 DELAY_MS=3000 to change the workload
+//! cargo bench --bench sentry_latency  # CALLS=300 GAP_MS=5 DELAY_MS=3000 BREADCRUMBS=20 to change it
 //! ```
 //!
 //! Each round logs one record through each peer (the order alternating), timing only the call
 //! itself; records are spaced `GAP_MS` apart, as errors are in a real program (a flood only
-//! measures how fast a full queue drops). Both peers get 20 info breadcrumbs first. The slow
-//! server is the real Bugsink behind a TCP proxy (tests/bugsink `DelayProxy`) that holds each
-//! piece of its answers for `DELAY_MS`: the delay is the only thing faked. Each scenario has
+//! measures how fast a full queue drops). Both peers get `BREADCRUMBS` (20) info breadcrumbs first.
+//! The slow server is the real Bugsink behind a TCP proxy (tests/bugsink `DelayProxy`) that holds
+//! each piece of its answers for `DELAY_MS`: the delay is the only thing faked. Each scenario has
 //! fresh senders and projects; after it, one flush each (5 s) and the events Bugsink stored.
 
 #[path = "../tests/bugsink/mod.rs"]
@@ -122,7 +122,7 @@ fn timed(i: u64, sink: &dyn Fn(&Record)) -> Sample {
 }
 
 fn breadcrumbs(sink: &dyn Fn(&Record)) {
-    for i in 0..20 {
+    for i in 0..env_or("BREADCRUMBS", 20) {
         sink(
             &Record::builder()
                 .level(Level::Info)

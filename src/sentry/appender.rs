@@ -5,20 +5,20 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use log::{Level, Record};
 use log4rs::append::Append;
-use sentry_types::protocol::v7::{Breadcrumb, Event};
+use sentry_types::protocol::v7::Breadcrumb;
 
 use crate::report::{FailureStreak, report_error};
 use crate::worker::Worker;
 
 use super::builder::{BreadcrumbScope, CheckedSentryAppender, SentryAppenderBuilder};
 use super::event::{EventSettings, breadcrumb_from_record, event_from_record};
-use super::outbox::Outbox;
+use super::outbox::{Outbox, QueuedEvent};
 use super::transport::Transport;
 
 /// Sends error records to Sentry (or a server that speaks its protocol, such as Bugsink) as
@@ -32,7 +32,7 @@ pub struct SentryAppender {
     breadcrumb_level: Level,
     settings: EventSettings,
     breadcrumbs: Breadcrumbs,
-    worker: Worker<Box<Event<'static>>>,
+    worker: Worker<Box<QueuedEvent>>,
     dropped: AtomicU64,
     queue_streak: FailureStreak,
     queue_size: usize,
@@ -124,7 +124,11 @@ impl Append for SentryAppender {
             }
             return Ok(());
         }
-        let event = event_from_record(record, &self.settings, self.breadcrumbs.snapshot());
+        // The breadcrumbs go along shared: the sending thread copies them into the event.
+        let event = QueuedEvent {
+            event: event_from_record(record, &self.settings, Vec::new()),
+            breadcrumbs: self.breadcrumbs.snapshot(),
+        };
         if self.worker.send(Box::new(event)) {
             self.queue_streak.recovered();
             return Ok(());
@@ -156,7 +160,7 @@ impl Append for SentryAppender {
 
 thread_local! {
     /// Per-thread breadcrumbs, one list per appender (by its id).
-    static THREAD_BREADCRUMBS: RefCell<Vec<(u64, VecDeque<Breadcrumb>)>> =
+    static THREAD_BREADCRUMBS: RefCell<Vec<(u64, VecDeque<Arc<Breadcrumb>>)>> =
         const { RefCell::new(Vec::new()) };
 }
 
@@ -166,7 +170,7 @@ struct Breadcrumbs {
     max: usize,
     /// This appender's key in the per-thread lists.
     id: u64,
-    shared: Mutex<VecDeque<Breadcrumb>>,
+    shared: Mutex<VecDeque<Arc<Breadcrumb>>>,
 }
 
 impl Breadcrumbs {
@@ -184,7 +188,8 @@ impl Breadcrumbs {
         if self.max == 0 {
             return;
         }
-        let push = |list: &mut VecDeque<Breadcrumb>| {
+        let crumb = Arc::new(crumb);
+        let push = |list: &mut VecDeque<Arc<Breadcrumb>>| {
             if list.len() >= self.max {
                 list.pop_front();
             }
@@ -213,9 +218,10 @@ impl Breadcrumbs {
         }
     }
 
-    /// The breadcrumbs an event on this thread carries now, oldest first. They stay: later
-    /// events carry them too, as Sentry's scopes do.
-    fn snapshot(&self) -> Vec<Breadcrumb> {
+    /// The breadcrumbs an event on this thread carries now, oldest first, shared (not copied:
+    /// the sending thread copies them into the event). They stay: later events carry them too,
+    /// as Sentry's scopes do.
+    fn snapshot(&self) -> Vec<Arc<Breadcrumb>> {
         match self.scope {
             BreadcrumbScope::Appender => self
                 .shared
@@ -265,8 +271,8 @@ mod tests {
         }
     }
 
-    fn messages(crumbs: Vec<Breadcrumb>) -> Vec<String> {
-        crumbs.into_iter().filter_map(|c| c.message).collect()
+    fn messages(crumbs: Vec<Arc<Breadcrumb>>) -> Vec<String> {
+        crumbs.iter().filter_map(|c| c.message.clone()).collect()
     }
 
     #[test]

@@ -4,9 +4,10 @@
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sentry_types::protocol::v7::Event;
+use sentry_types::protocol::v7::{Breadcrumb, Event};
 
 use crate::backoff::Backoff;
 use crate::lost::{Cause, LostRecords};
@@ -289,13 +290,29 @@ impl Outbox {
     }
 }
 
-impl Sink for Outbox {
-    type Item = Box<Event<'static>>;
+/// What the application thread queues: the event, and the breadcrumbs it carries, still
+/// shared with the application's breadcrumb list (copying them is the sending thread's work).
+#[derive(Debug)]
+pub(crate) struct QueuedEvent {
+    pub(crate) event: Event<'static>,
+    pub(crate) breadcrumbs: Vec<Arc<Breadcrumb>>,
+}
 
-    fn handle(&mut self, batch: &mut Vec<Box<Event<'static>>>) {
+impl Sink for Outbox {
+    type Item = Box<QueuedEvent>;
+
+    fn handle(&mut self, batch: &mut Vec<Box<QueuedEvent>>) {
         self.take_spool();
-        for event in batch.drain(..) {
-            self.enqueue(*event);
+        for queued in batch.drain(..) {
+            let QueuedEvent {
+                mut event,
+                breadcrumbs,
+            } = *queued;
+            if !breadcrumbs.is_empty() {
+                let copies: Vec<Breadcrumb> = breadcrumbs.iter().map(|b| (**b).clone()).collect();
+                event.breadcrumbs = copies.into();
+            }
+            self.enqueue(event);
         }
         self.deliver(None);
     }
