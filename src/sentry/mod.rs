@@ -74,6 +74,11 @@
 //! during an outage without `spool_dir`, drops events: counted, reported to log4rs's error
 //! handler once per streak, and sent to Sentry as a warning event of their own.
 //!
+//! When the appender is dropped (the program exits, or a reload replaces it), the sending
+//! thread delivers what it can within `timeout`, then reports what is left, with counts: the
+//! events lost (in memory, or dropped during an outage that had not ended), and the events the
+//! spool keeps for the next run.
+//!
 //! Delivery with `spool_dir` is at least once: an event whose 2xx arrived but whose spool file
 //! could not be deleted before a crash is sent again by the next run.
 //!
