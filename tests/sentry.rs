@@ -1052,3 +1052,71 @@ fn an_outage_without_a_spool_keeps_the_newest_events_and_reports_the_count_of_th
     assert!(reports.iter().any(|r| r.ends_with(&lost)), "{reports:?}");
     drop(appender);
 }
+
+/// An application that exits while the server is unreachable: every event is accounted for when
+/// the appender is dropped (the in-memory ones lost, with their count; the spooled ones kept for
+/// the next run).
+#[test]
+fn an_exit_during_an_outage_reports_what_is_lost_and_what_the_spool_keeps() {
+    reported();
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dsn = format!("http://0123456789abcdef@127.0.0.1:{dead_port}/7");
+    let url = format!("http://127.0.0.1:{dead_port}/api/7/envelope/");
+    let start = |name: &str| {
+        SentryAppender::builder()
+            .name(name)
+            .dsn(Secret::new(dsn.clone()))
+            .queue_size(2)
+            .on_full(log4rs_appenders::worker::OnFull::Block)
+            .timeout(Duration::from_millis(500))
+    };
+
+    let appender = start("exit-in-memory").build().unwrap();
+    for i in 0..5 {
+        outage_error(&appender, &format!("job {i} failed"));
+    }
+    drop(appender);
+    let reports: Vec<String> = reports_for("exit-in-memory")
+        .into_iter()
+        .filter(|r| r.contains("shutting down"))
+        .collect();
+    assert_eq!(
+        reports,
+        [
+            format!(
+                "appender \"exit-in-memory\": shutting down: 3 error events were lost: the buffer \
+                 of 2 events was full while {url} could not be reached (queue_size; set spool_dir \
+                 to keep them)"
+            ),
+            format!(
+                "appender \"exit-in-memory\": shutting down: 2 error events were lost while {url} \
+                 was not taking them (set spool_dir to keep them for the next run)"
+            ),
+        ]
+    );
+
+    let spool = tempfile::tempdir().unwrap();
+    let spool_dir = spool.path().join("sentry");
+    let appender = start("exit-spooled").spool_dir(&spool_dir).build().unwrap();
+    for i in 0..5 {
+        outage_error(&appender, &format!("job {i} failed"));
+    }
+    drop(appender);
+    let reports: Vec<String> = reports_for("exit-spooled")
+        .into_iter()
+        .filter(|r| r.contains("shutting down"))
+        .collect();
+    assert_eq!(
+        reports,
+        [format!(
+            "appender \"exit-spooled\": shutting down: 5 events are kept in spool_dir {} and sent \
+             by the next run",
+            spool_dir.display()
+        )]
+    );
+    assert_eq!(spooled(&spool_dir).len(), 5);
+}

@@ -74,14 +74,36 @@
 //! during an outage without `spool_dir`, drops events: counted, reported to log4rs's error
 //! handler once per streak, and sent to Sentry as a warning event of their own.
 //!
+//! When the appender is dropped (the program exits, or a reload replaces it), the sending
+//! thread delivers what it can within `timeout`, then reports what is left, with counts: the
+//! events lost (in memory, or dropped during an outage that had not ended), and the events the
+//! spool keeps for the next run.
+//!
 //! Delivery with `spool_dir` is at least once: an event whose 2xx arrived but whose spool file
-//! could not be deleted before a crash is sent again by the next run.
+//! could not be deleted before a crash is sent again by the next run. `log4rs-appenders send-test`
+//! reports DELIVERED once the server answered 200.
 //!
 //! One appender at a time owns a `spool_dir` (an advisory lock on `.lock` in it, as the smtp
 //! appender's spool): it alone sends what earlier runs left there. During a reload to a config
 //! with the same `spool_dir`, the new appender spools and sends its own events and takes the
 //! old one's over when the old appender is dropped; a spool held by another appender for 30 s
 //! (another process with the same `spool_dir`) is reported, naming the appender and the field.
+//!
+//! # Tested
+//!
+//! Against a real Bugsink (`tests/sentry.rs`, one server per test run, what it stored read back
+//! through its own models): the issue title, the exception chain, a panic's frames with the test's
+//! function names, tags, breadcrumbs, three differently-worded errors from one call site as one
+//! issue with three events and a second call site as its own issue, and an outage (server stopped,
+//! 50 errors, server started; then an exit during an outage and a new run) with every event stored
+//! exactly once. Without `spool_dir`, an outage of 20 errors with `queue_size: 5` stores the newest
+//! 5 and a warning event `15 error events were lost: ...`. Through the `tracing` front end (routed
+//! by YAML, and as an `AppenderLayer`): `tracing::error!(user_id = 42, error = &err as &dyn Error,
+//! ..)` in spans arrives with the exception chain and its types, `user_id` as a tag, and the span
+//! chain as `extra.spans`. A real 429 from Bugsink's quota check (`X-Sentry-Rate-Limits: 60::key`):
+//! one request, then nothing for the 60 s asked, nothing lost. HTTPS through Bugsink's own gunicorn
+//! with a certificate from a private CA: delivered with `root_certificate`, refused and reported
+//! (naming the fix) without it.
 
 mod appender;
 mod builder;

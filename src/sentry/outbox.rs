@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use sentry_types::protocol::v7::{Breadcrumb, Event};
 
 use crate::backoff::Backoff;
+use crate::count::Count;
 use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
 use crate::spool::Takeover;
@@ -341,6 +342,53 @@ impl Sink for Outbox {
 
     fn flushed(&self) -> bool {
         self.delivered_all
+    }
+
+    /// Delivers what it can until `deadline`, then reports, with their counts, the events lost
+    /// (in memory, or dropped from the backlog during an outage that has not ended) and the
+    /// events the spool keeps for the next run.
+    fn close(&mut self, deadline: Instant) {
+        self.flush(deadline);
+        for text in self.closing_report() {
+            report_error(&anyhow::anyhow!(
+                "appender \"{}\": shutting down: {text}",
+                self.name
+            ));
+        }
+    }
+
+    fn backlog(&self) -> u64 {
+        self.pending.len() as u64
+    }
+}
+
+impl Outbox {
+    /// What [`Sink::close`] reports: what is lost, and what the spool keeps.
+    fn closing_report(&self) -> Vec<String> {
+        let url = self.transport.url();
+        let in_memory = self.pending.iter().filter(|p| p.spooled.is_none()).count() as u64;
+        let spooled = self.pending.len() as u64 - in_memory;
+        let mut out = Vec::new();
+        if self.backlog_dropped > 0 {
+            out.push(backlog_lost(self.backlog_dropped, self.max_in_memory, url));
+        }
+        if in_memory > 0 {
+            let lost = LostRecords::new(in_memory, "error event", Cause::NotTaken { target: &url });
+            out.push(format!(
+                "{lost} (set spool_dir to keep them for the next run)"
+            ));
+        }
+        if spooled > 0
+            && let Some(spool) = &self.spool
+        {
+            let kept = Count::new(spooled, "event");
+            out.push(format!(
+                "{kept} {} kept in spool_dir {} and sent by the next run",
+                kept.are(),
+                spool.dir().display()
+            ));
+        }
+        out
     }
 }
 

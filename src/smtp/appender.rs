@@ -28,8 +28,8 @@ const OUTBOX_QUEUE: usize = 64;
 /// Mails log records (errors by default) through SMTP, from a background thread, as digests.
 ///
 /// `append` renders the record and queues it; it never touches the network. See
-/// [`SmtpAppenderBuilder`] for the options and the crate's README for the YAML form
-/// (`kind: smtp`).
+/// [`SmtpAppenderBuilder`] for the options and the [module docs](crate::smtp) for the YAML form
+/// (`kind: smtp`) and each field's meaning.
 pub struct SmtpAppender {
     name: String,
     threshold: Level,

@@ -78,7 +78,8 @@ impl<'de> Deserialize<'de> for Port {
     }
 }
 
-/// The `smtp` appender's YAML fields. See the README section for each field's meaning.
+/// The `smtp` appender's YAML fields. See the [module docs](crate::smtp#fields) for each field's
+/// meaning.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpConfig {
