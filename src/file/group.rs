@@ -10,8 +10,8 @@
 //! that it writes the queued records itself. A leader writes one batch and returns.
 //!
 //! Waiting threads spin on atomics kept in cache lines of their own, and one whose record was
-//! written without a failure returns without taking the queue's lock again: with two threads
-//! on two cores, each `write` is followed at once by the next one.
+//! written without a failure returns without taking the queue's lock again (less traffic
+//! between cores for the leader to wait on).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -154,7 +154,7 @@ impl Group {
                 idle_since = None;
             }
             round = round.wrapping_add(1);
-            if round % CHECK == 0 || (!leading && idle_since.is_none()) {
+            if round.is_multiple_of(CHECK) || (!leading && idle_since.is_none()) {
                 let now = Instant::now();
                 if !leading && now - *idle_since.get_or_insert(now) >= GRACE {
                     return false;
