@@ -103,7 +103,9 @@
 //! chain as `extra.spans`. A real 429 from Bugsink's quota check (`X-Sentry-Rate-Limits: 60::key`):
 //! one request, then nothing for the 60 s asked, nothing lost. HTTPS through Bugsink's own gunicorn
 //! with a certificate from a private CA: delivered with `root_certificate`, refused and reported
-//! (naming the fix) without it.
+//! (naming the fix) without it. A reload's new appender on the same `spool_dir` sends its own
+//! events and takes the old one's spool over when that one goes, each event once. An exit during
+//! an outage reports the events lost (in memory) and those the spool keeps, with counts.
 
 mod appender;
 mod builder;
