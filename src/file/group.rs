@@ -8,8 +8,12 @@
 //! batch being written gives the other threads `GRACE` to come back with their next record and
 //! take it along (the leader of a batch writes everything queued, its own record last); after
 //! that it writes the queued records itself. A leader writes one batch and returns.
+//!
+//! Waiting threads spin on atomics kept in cache lines of their own, and one whose record was
+//! written without a failure returns without taking the queue's lock again (less traffic
+//! between cores for the leader to wait on).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -52,8 +56,19 @@ pub(crate) struct Group {
     queue: Mutex<Queue>,
     wake: Condvar,
     /// Copies of `queue.done` / `queue.leading` for spinning without the lock.
+    flags: Flags,
+}
+
+/// What a waiting thread spins on, alone in its cache lines (two, for adjacent-line
+/// prefetching): the leader's other writes then do not take the line away from the spinner,
+/// nor the spinner's reads from the leader.
+#[derive(Default)]
+#[repr(align(128))]
+struct Flags {
     done: AtomicU64,
     leading: AtomicBool,
+    /// `queue.errors.len()`, stored before `done`.
+    unclaimed: AtomicUsize,
 }
 
 impl Group {
@@ -85,10 +100,14 @@ impl Group {
         let mut write = Some(write);
         loop {
             if queue.done >= ticket {
-                return match queue.errors.iter().position(|(t, _)| *t == ticket) {
-                    Some(i) => Err(queue.errors.swap_remove(i).1),
-                    None => Ok(()),
+                let Some(i) = queue.errors.iter().position(|(t, _)| *t == ticket) else {
+                    return Ok(());
                 };
+                let e = queue.errors.swap_remove(i).1;
+                self.flags
+                    .unclaimed
+                    .store(queue.errors.len(), Ordering::Relaxed);
+                return Err(e);
             }
             if !queue.leading {
                 // Not done and not being written: our record is among the queued ones.
@@ -103,7 +122,11 @@ impl Group {
                 }
             }
             drop(queue);
-            self.spin(ticket);
+            // Done and no failure waiting to be picked up (so none for this record, whose
+            // failure would stay in `errors` until picked up here): nothing to take the lock for.
+            if self.spin(ticket) && self.flags.unclaimed.load(Ordering::Acquire) == 0 {
+                return Ok(());
+            }
             queue = self.lock();
             if queue.done >= ticket || !queue.leading {
                 continue;
@@ -114,22 +137,31 @@ impl Group {
         }
     }
 
-    /// Spins until `ticket` is done, or nobody has led for `GRACE`, or `SPIN` has passed.
-    fn spin(&self, ticket: u64) {
+    /// Spins until `ticket` is done (true), or nobody has led for `GRACE`, or `SPIN` has
+    /// passed (false). The clock is read once every `CHECK` rounds only: between two reads the
+    /// loop is two loads and a spin-loop hint.
+    fn spin(&self, ticket: u64) -> bool {
+        const CHECK: u32 = 8;
         let start = Instant::now();
         let mut idle_since = None;
+        let mut round = 0u32;
         loop {
-            if self.done.load(Ordering::Acquire) >= ticket {
-                return;
+            if self.flags.done.load(Ordering::Acquire) >= ticket {
+                return true;
             }
-            let now = Instant::now();
-            if self.leading.load(Ordering::Acquire) {
+            let leading = self.flags.leading.load(Ordering::Acquire);
+            if leading {
                 idle_since = None;
-            } else if now - *idle_since.get_or_insert(now) >= GRACE {
-                return;
             }
-            if now - start >= SPIN {
-                return;
+            round = round.wrapping_add(1);
+            if round.is_multiple_of(CHECK) || (!leading && idle_since.is_none()) {
+                let now = Instant::now();
+                if !leading && now - *idle_since.get_or_insert(now) >= GRACE {
+                    return false;
+                }
+                if now - start >= SPIN {
+                    return false;
+                }
             }
             std::hint::spin_loop();
         }
@@ -137,7 +169,7 @@ impl Group {
 
     fn start<'a>(&'a self, mut queue: MutexGuard<'a, Queue>, first: u64, last: u64) -> Lead<'a> {
         queue.leading = true;
-        self.leading.store(true, Ordering::Release);
+        self.flags.leading.store(true, Ordering::Release);
         drop(queue);
         Lead {
             group: self,
@@ -188,8 +220,12 @@ impl Lead<'_> {
         }
         queue.done = self.last;
         queue.leading = false;
-        self.group.done.store(self.last, Ordering::Release);
-        self.group.leading.store(false, Ordering::Release);
+        self.group
+            .flags
+            .unclaimed
+            .store(queue.errors.len(), Ordering::Relaxed);
+        self.group.flags.done.store(self.last, Ordering::Release);
+        self.group.flags.leading.store(false, Ordering::Release);
         if let Some((mut bytes, mut lens)) = buffers
             && bytes.capacity() <= KEEP
         {
@@ -290,6 +326,46 @@ mod tests {
                 }
                 Ok(()) => assert_ne!(record, second),
             }
+        }
+    }
+
+    #[test]
+    fn a_waiting_thread_whose_record_failed_in_another_threads_batch_gets_the_failure() {
+        // Several rounds: the waiting thread should mostly still be spinning (the path that
+        // returns without the lock) when the batch ends, sometimes asleep.
+        for _ in 0..50 {
+            let group = Arc::new(Group::default());
+            // This thread plays a leader in the middle of a write.
+            let mut queue = group.lock();
+            queue.last += 1;
+            let mut lead = group.start(queue, 1, 1);
+            let follower = {
+                let group = group.clone();
+                std::thread::spawn(move || {
+                    group.commit(b"b\n", |_, _, _| panic!("the follower must not lead"))
+                })
+            };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while queued(&group) < 1 && Instant::now() < deadline {
+                std::hint::spin_loop();
+            }
+            // The follower's record joins this batch, and fails.
+            let mut queue = group.lock();
+            let (bytes, lens) = (
+                std::mem::take(&mut queue.bytes),
+                std::mem::take(&mut queue.lens),
+            );
+            assert_eq!(
+                (bytes.as_slice(), lens.as_slice()),
+                (b"b\n".as_slice(), [2].as_slice())
+            );
+            drop(queue);
+            lead.last = 2;
+            lead.errors.push((1, anyhow::anyhow!("disk full")));
+            assert!(lead.end_own(1, Default::default()).is_ok());
+            let result = follower.join().unwrap();
+            assert_eq!(result.unwrap_err().to_string(), "disk full");
+            assert!(group.lock().errors.is_empty());
         }
     }
 
