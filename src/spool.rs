@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::count::Count;
+use crate::lost::LostRecords;
 use crate::report::{FailureStreak, report_error};
 
 /// Refuses a spool directory that exists but is a symbolic link, not a directory, or (on unix)
@@ -305,6 +307,41 @@ impl Takeover {
     #[cfg(test)]
     pub(crate) fn try_now(&mut self) {
         self.next_try = None;
+    }
+}
+
+/// What an outbox with a spool option says when it shuts down (its worker is dropped) with
+/// work undelivered, one text each (the caller prefixes `appender "x": shutting down: `):
+/// what only memory held is lost (`3 records were lost while T was not taking them (set
+/// spool_dir to keep them for the next run)`), and what `spool_dir` holds waits for the next
+/// run (`1 mail is kept in spool_dir D and sent by the next run`). Shared by smtp's and sentry's
+/// outboxes.
+pub(crate) fn left_at_shutdown(
+    lost: Option<LostRecords<'_>>,
+    kept: Option<(Count<'_>, &Path)>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(lost) = lost {
+        out.push(format!(
+            "{lost} (set spool_dir to keep them for the next run)"
+        ));
+    }
+    if let Some((kept, dir)) = kept {
+        out.push(format!(
+            "{kept} {} kept in spool_dir {} and sent by the next run",
+            kept.are(),
+            dir.display()
+        ));
+    }
+    out
+}
+
+/// Reports each of `texts` as `appender "name": shutting down: text`.
+pub(crate) fn report_shutdown(name: &str, texts: Vec<String>) {
+    for text in texts {
+        report_error(&anyhow::anyhow!(
+            "appender \"{name}\": shutting down: {text}"
+        ));
     }
 }
 

@@ -1007,3 +1007,69 @@ fn ten_thousand_recipients_are_all_in_the_envelope_and_every_header_line_stays_s
     assert!(lines.iter().all(|l| l.len() <= 78), "{lines:#?}");
     assert!(m.body.contains("to ten thousand"), "{}", m.body);
 }
+
+/// An application that exits while the mail server is unreachable: every record is accounted for
+/// when the appender is dropped (those in memory lost, with their count, in the crate's one
+/// lost-records sentence; the spooled mails kept for the next run), within the shutdown timeout.
+/// No peer needed: the port is closed.
+#[test]
+fn an_exit_during_an_outage_reports_the_records_lost_and_the_mails_the_spool_keeps() {
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let timeout = Duration::from_millis(500);
+    let start = |name: &str| {
+        plain(name, dead_port)
+            // One mail for all three errors, composed at shutdown.
+            .batch_window(Duration::from_secs(30))
+            .retry_backoff(Duration::from_millis(50))
+            .timeout(timeout)
+    };
+    let shutting_down = |name: &str| -> Vec<String> {
+        reports_for(name)
+            .into_iter()
+            .filter(|r| r.contains("shutting down") || r.contains("undelivered"))
+            .collect()
+    };
+
+    let a = start("exit-in-memory").build().unwrap();
+    for line in 1..=3 {
+        log(&a, Level::Error, line, "the disk is full");
+    }
+    let dropping = std::time::Instant::now();
+    drop(a);
+    let took = dropping.elapsed();
+    assert_eq!(
+        shutting_down("exit-in-memory"),
+        [format!(
+            "appender \"exit-in-memory\": shutting down: 3 records were lost while \
+             127.0.0.1:{dead_port} (plain) was not taking them (set spool_dir to keep them for \
+             the next run)"
+        )]
+    );
+    assert!(
+        took < timeout * 2,
+        "the drop took {took:?}, beyond the shutdown timeout of {timeout:?}"
+    );
+
+    let spool = tempfile::tempdir().unwrap();
+    let a = start("exit-spooled")
+        .spool_dir(spool.path())
+        .build()
+        .unwrap();
+    for line in 1..=3 {
+        log(&a, Level::Error, line, "the disk is full");
+    }
+    drop(a);
+    assert_eq!(
+        shutting_down("exit-spooled"),
+        [format!(
+            "appender \"exit-spooled\": shutting down: 1 mail is kept in spool_dir {} and sent by \
+             the next run",
+            spool.path().display()
+        )]
+    );
+    assert_eq!(spool_files(spool.path()).len(), 1);
+}

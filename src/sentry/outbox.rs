@@ -13,7 +13,7 @@ use crate::backoff::Backoff;
 use crate::count::Count;
 use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
-use crate::spool::Takeover;
+use crate::spool::{Takeover, left_at_shutdown, report_shutdown};
 use crate::worker::Sink;
 
 use super::event::{EventSettings, dropped_event, envelope_bytes};
@@ -349,12 +349,7 @@ impl Sink for Outbox {
     /// events the spool keeps for the next run.
     fn close(&mut self, deadline: Instant) {
         self.flush(deadline);
-        for text in self.closing_report() {
-            report_error(&anyhow::anyhow!(
-                "appender \"{}\": shutting down: {text}",
-                self.name
-            ));
-        }
+        report_shutdown(&self.name, self.closing_report());
     }
 
     fn backlog(&self) -> u64 {
@@ -372,22 +367,13 @@ impl Outbox {
         if self.backlog_dropped > 0 {
             out.push(backlog_lost(self.backlog_dropped, self.max_in_memory, url));
         }
-        if in_memory > 0 {
-            let lost = LostRecords::new(in_memory, "error event", Cause::NotTaken { target: &url });
-            out.push(format!(
-                "{lost} (set spool_dir to keep them for the next run)"
-            ));
-        }
-        if spooled > 0
-            && let Some(spool) = &self.spool
-        {
-            let kept = Count::new(spooled, "event");
-            out.push(format!(
-                "{kept} {} kept in spool_dir {} and sent by the next run",
-                kept.are(),
-                spool.dir().display()
-            ));
-        }
+        let lost = (in_memory > 0)
+            .then(|| LostRecords::new(in_memory, "error event", Cause::NotTaken { target: &url }));
+        let kept = match &self.spool {
+            Some(spool) if spooled > 0 => Some((Count::new(spooled, "event"), spool.dir())),
+            _ => None,
+        };
+        out.extend(left_at_shutdown(lost, kept));
         out
     }
 }

@@ -295,4 +295,12 @@ impl Sink for DigestSink {
     fn flushed(&self) -> bool {
         self.delivered
     }
+
+    /// Hands the pending digest, as a mail, to the sending thread, which delivers it when this
+    /// sink is dropped (its [`Worker`]'s drop closes it, within the same shutdown timeout, and
+    /// reports what it could not deliver). Not a flush: that would wait out the timeout here
+    /// first, and the sending thread's close a second time.
+    fn close(&mut self, _deadline: Instant) {
+        self.send_due(true);
+    }
 }

@@ -103,6 +103,20 @@ impl Header for RecordsHeader {
     }
 }
 
+/// How many records a composed mail accounts for: its `X-Log4rs-Records` header (None for bytes
+/// without one, which this crate never composes).
+pub(crate) fn records_in(mail: &[u8]) -> Option<u64> {
+    let name = RecordsHeader::name();
+    mail.split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| {
+            let (key, value) = std::str::from_utf8(l).ok()?.split_once(':')?;
+            (key == &*name).then_some(value)
+        })
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// With more recipients than this, the `To:` header says `undisclosed-recipients:;` and the
 /// recipients are in the envelope only (`RCPT TO`), as for `Bcc`: a header listing hundreds of
 /// addresses helps no reader, and every recipient would see everyone else's address.
@@ -290,6 +304,20 @@ mod tests {
         let text = String::from_utf8(bytes.to_vec()).unwrap();
         let head = text.split("\r\n\r\n").next().unwrap().to_owned();
         head.split("\r\n").map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn a_composed_mail_says_how_many_records_it_holds() {
+        let from: Mailbox = "app@example.com".parse().unwrap();
+        let mut d = digest();
+        d.records = 42;
+        d.body = "X-Log4rs-Records: 7\n".into(); // in the body, not a header
+        let mail = compose(&Addressing::new(from, &mailboxes(1)).unwrap(), d).unwrap();
+        assert_eq!(records_in(&mail.bytes), Some(42));
+        assert_eq!(
+            records_in(b"Subject: x\r\n\r\nX-Log4rs-Records: 7\r\n"),
+            None
+        );
     }
 
     #[test]

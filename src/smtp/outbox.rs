@@ -20,10 +20,11 @@ use crate::count::Count;
 use crate::report::{FailureStreak, report_error};
 use crate::worker::Sink;
 
-use super::message::OutgoingMail;
+use super::message::{OutgoingMail, records_in};
 use super::spool::Spool;
 use super::transport::{Delivery, SendError, Transport, list_refused};
-use crate::spool::Takeover;
+use crate::lost::{Cause, LostRecords};
+use crate::spool::{Takeover, left_at_shutdown, report_shutdown};
 
 /// The longest wait between two delivery attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -278,6 +279,47 @@ impl Outbox {
         }
     }
 
+    /// Sends until every mail is out, the login is refused, or `deadline` (waiting out the
+    /// backoff in between).
+    fn deliver_until(&mut self, deadline: Instant) {
+        self.take_spool();
+        while !self.login_refused {
+            self.attempt(Some(deadline));
+            let now = Instant::now();
+            if self.pending.is_empty() || now >= deadline {
+                break;
+            }
+            let wait_until = self.backoff.retry_at().unwrap_or(now).min(deadline);
+            std::thread::sleep(
+                wait_until
+                    .saturating_duration_since(now)
+                    .max(Duration::from_millis(1)),
+            );
+        }
+    }
+
+    /// What [`Sink::close`] reports: the records in mails only memory holds (lost), and the
+    /// mails the spool keeps.
+    fn left_undelivered(&self) -> Vec<String> {
+        let (spooled, in_memory): (Vec<_>, Vec<_>) =
+            self.pending.iter().partition(|m| m.spooled.is_some());
+        // A mail this crate composed always says how many records it holds (at least one).
+        let records: u64 = in_memory
+            .iter()
+            .map(|m| records_in(&m.bytes).unwrap_or(1))
+            .sum();
+        let server = self.transport.describe();
+        let lost = (!in_memory.is_empty())
+            .then(|| LostRecords::new(records, "record", Cause::NotTaken { target: &server }));
+        let kept = match &self.spool {
+            Some(spool) if !spooled.is_empty() => {
+                Some((Count::new(spooled.len() as u64, "mail"), spool.dir()))
+            }
+            _ => None,
+        };
+        left_at_shutdown(lost, kept)
+    }
+
     fn earliest_spool_due(&self) -> Option<Instant> {
         self.spool.as_ref()?;
         self.pending
@@ -336,20 +378,7 @@ impl Sink for Outbox {
     }
 
     fn flush(&mut self, deadline: Instant) {
-        self.take_spool();
-        while !self.login_refused {
-            self.attempt(Some(deadline));
-            let now = Instant::now();
-            if self.pending.is_empty() || now >= deadline {
-                break;
-            }
-            let wait_until = self.backoff.retry_at().unwrap_or(now).min(deadline);
-            std::thread::sleep(
-                wait_until
-                    .saturating_duration_since(now)
-                    .max(Duration::from_millis(1)),
-            );
-        }
+        self.deliver_until(deadline);
         if !self.pending.is_empty() {
             // Out of time: make sure what is still waiting survives the process.
             self.spool_overdue(true);
@@ -371,5 +400,18 @@ impl Sink for Outbox {
                 }
             ));
         }
+    }
+
+    /// Delivers what it can until `deadline`, spools what is left (with `spool_dir`), then
+    /// reports, with their counts, the records lost with the mails only memory held and the
+    /// mails the spool keeps for the next run.
+    fn close(&mut self, deadline: Instant) {
+        self.deliver_until(deadline);
+        self.spool_overdue(true);
+        report_shutdown(&self.name, self.left_undelivered());
+    }
+
+    fn backlog(&self) -> u64 {
+        self.pending.len() as u64
     }
 }
