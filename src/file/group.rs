@@ -45,6 +45,8 @@ struct Queue {
     last: u64,
     /// Every ticket up to this one is done (written, or counted as lost).
     done: u64,
+    /// Threads gone to sleep on `wake` since the last wake-up call (a thread woken without
+    /// one counts twice, which costs one needless call at most).
     sleepers: usize,
     /// Errors for tickets whose threads have not picked them up yet.
     errors: Vec<(u64, anyhow::Error)>,
@@ -133,7 +135,6 @@ impl Group {
             }
             queue.sleepers += 1;
             queue = self.wake.wait(queue).unwrap_or_else(|p| p.into_inner());
-            queue.sleepers -= 1;
         }
     }
 
@@ -234,6 +235,9 @@ impl Lead<'_> {
             queue.spare = (bytes, lens);
         }
         if queue.sleepers > 0 {
+            // Woken, they are sleepers no more: a woken thread can take tens of microseconds
+            // to run again, and meanwhile each batch would make one more wake-up call.
+            queue.sleepers = 0;
             self.group.wake.notify_all();
         }
         match own {
