@@ -86,13 +86,60 @@ fn check_lists_every_problem_at_once_and_exits_1() {
         "appender \"f\":",
         "root logger: field \"level\": unknown level \"loud\"",
         "no appender named \"nope\"",
-        "4 problem(s)",
+        "bad.yaml: 4 problems; nothing would be logged with this config until the problems are \
+         fixed",
     ] {
         assert!(
             stderr.contains(expected),
             "missing {expected:?} in:\n{stderr}"
         );
     }
+}
+
+/// Counts read as English: `1 problem`, `1 filter`, `2 filters`, never `problem(s)`.
+#[test]
+fn check_counts_in_the_singular_for_one_and_the_plural_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "one.yaml",
+        "appenders:\n  out: { kind: console }\nroot: { level: loud, appenders: [out] }\n",
+    );
+    let out = run(&["check", &config]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("has 1 problem:"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "one.yaml: 1 problem; nothing would be logged with this config until the problem is \
+             fixed"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("(s)"), "{stderr}");
+
+    let config = write(
+        dir.path(),
+        "filters.yaml",
+        "appenders:\n  \
+           one:\n    kind: console\n    filters: [{ kind: threshold, level: warn }]\n  \
+           two:\n    kind: console\n    filters:\n      - { kind: threshold, level: warn }\n      \
+           - { kind: threshold, level: error }\n\
+         root: { level: info, appenders: [one, two] }\n",
+    );
+    let out = run(&["check", &config]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no line for {name} in:\n{stdout}"))
+            .to_owned()
+    };
+    assert!(line("one").ends_with("(1 filter)"), "{stdout}");
+    assert!(line("two").ends_with("(2 filters)"), "{stdout}");
+    assert!(!stdout.contains("(s)"), "{stdout}");
 }
 
 #[test]
