@@ -69,17 +69,24 @@ fn usage_errors_exit_2_and_say_what_is_wrong() {
     }
 }
 
-#[test]
-fn check_lists_every_problem_at_once_and_exits_1() {
+/// Runs `check` on `yaml` (written to `name` in a temporary directory), expecting the exit code
+/// `code`: (stdout, stderr).
+fn check_yaml(name: &str, yaml: &str, code: i32) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let config = write(
-        dir.path(),
-        "bad.yaml",
-        "appenders:\n  out: { kind: consol }\n  f: { kind: file }\nroot: { level: loud, appenders: [out, nope] }\n",
-    );
+    let config = write(dir.path(), name, yaml);
     let out = run(&["check", &config]);
     let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert_eq!(out.status.code(), Some(code), "{stdout}{stderr}");
+    (stdout, stderr)
+}
+
+#[test]
+fn check_lists_every_problem_at_once_and_exits_1() {
+    let (_, stderr) = check_yaml(
+        "bad.yaml",
+        "appenders:\n  out: { kind: consol }\n  f: { kind: file }\nroot: { level: loud, appenders: [out, nope] }\n",
+        1,
+    );
     for expected in [
         "has 4 problems",
         "appender \"out\": field \"kind\": unknown appender kind \"consol\" (did you mean `console`?)",
@@ -99,15 +106,11 @@ fn check_lists_every_problem_at_once_and_exits_1() {
 /// Counts read as English: `1 problem`, `1 filter`, `2 filters`, never `problem(s)`.
 #[test]
 fn check_counts_in_the_singular_for_one_and_the_plural_otherwise() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = write(
-        dir.path(),
+    let (_, stderr) = check_yaml(
         "one.yaml",
         "appenders:\n  out: { kind: console }\nroot: { level: loud, appenders: [out] }\n",
+        1,
     );
-    let out = run(&["check", &config]);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(stderr.contains("has 1 problem:"), "{stderr}");
     assert!(
         stderr.contains(
@@ -118,18 +121,15 @@ fn check_counts_in_the_singular_for_one_and_the_plural_otherwise() {
     );
     assert!(!stderr.contains("(s)"), "{stderr}");
 
-    let config = write(
-        dir.path(),
+    let (stdout, _) = check_yaml(
         "filters.yaml",
         "appenders:\n  \
            one:\n    kind: console\n    filters: [{ kind: threshold, level: warn }]\n  \
            two:\n    kind: console\n    filters:\n      - { kind: threshold, level: warn }\n      \
            - { kind: threshold, level: error }\n\
          root: { level: info, appenders: [one, two] }\n",
+        0,
     );
-    let out = run(&["check", &config]);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     let line = |name: &str| {
         stdout
             .lines()
