@@ -126,6 +126,8 @@ pub struct Worker<T: Send + 'static> {
     held: Arc<Held>,
     /// Who the worker works for, in reports (`appender "syslog"`).
     label: String,
+    /// What an item is called in reports, in the singular (`record`, `mail`).
+    item: &'static str,
 }
 
 #[derive(Debug, Default)]
@@ -200,6 +202,7 @@ impl<T: Send + 'static> Worker<T> {
             shutdown_timeout,
             held,
             label: format!("worker \"{name}\""),
+            item: "record",
         })
     }
 
@@ -207,6 +210,12 @@ impl<T: Send + 'static> Worker<T> {
     /// "<thread name>"`).
     pub fn labelled(mut self, label: impl Into<String>) -> Self {
         self.label = label.into();
+        self
+    }
+
+    /// Names what the queue carries in its reports, in the singular (default: `record`).
+    pub fn counting(mut self, item: &'static str) -> Self {
+        self.item = item;
         self
     }
 
@@ -324,7 +333,7 @@ impl<T: Send + 'static> Drop for Worker<T> {
                  held may not have been delivered",
                 self.label,
                 self.shutdown_timeout,
-                Count::new(held, "record")
+                Count::new(held, self.item)
             ));
         }
     }
@@ -354,10 +363,9 @@ fn run<S: Sink>(
         let mut next = first;
         while let Some(message) = next.take() {
             match message {
-                Message::Item(item) => {
-                    held.queued.fetch_sub(1, Ordering::Relaxed);
-                    batch.push(item);
-                }
+                // Counted as queued until the sink has handled it (a send that hangs in
+                // `handle` must not make it vanish from the count).
+                Message::Item(item) => batch.push(item),
                 Message::Flush(deadline, ack) => {
                     flush_request = Some((deadline, ack));
                     break;
@@ -377,8 +385,11 @@ fn run<S: Sink>(
             sink.dropped(lost);
         }
         if !batch.is_empty() {
+            let taken = batch.len() as u64;
             sink.handle(&mut batch);
             batch.clear();
+            held.backlog.store(sink.backlog(), Ordering::Relaxed);
+            held.queued.fetch_sub(taken, Ordering::Relaxed);
         }
         if let Some(close) = close_request {
             break Some(close);

@@ -1008,6 +1008,25 @@ fn ten_thousand_recipients_are_all_in_the_envelope_and_every_header_line_stays_s
     assert!(m.body.contains("to ten thousand"), "{}", m.body);
 }
 
+/// Logs three errors (one mail, with a long `batch_window`) and drops the appender: how long
+/// the drop took.
+fn three_errors_then_drop(a: SmtpAppender) -> Duration {
+    for line in 1..=3 {
+        log(&a, Level::Error, line, "the disk is full");
+    }
+    let dropping = std::time::Instant::now();
+    drop(a);
+    dropping.elapsed()
+}
+
+/// What `name` reported about undelivered mail when it was dropped.
+fn shutdown_reports(name: &str) -> Vec<String> {
+    reports_for(name)
+        .into_iter()
+        .filter(|r| r.contains("shutting down") || r.contains("undelivered"))
+        .collect()
+}
+
 /// An application that exits while the mail server is unreachable: every record is accounted for
 /// when the appender is dropped (those in memory lost, with their count, in the crate's one
 /// lost-records sentence; the spooled mails kept for the next run), within the shutdown timeout.
@@ -1027,22 +1046,11 @@ fn an_exit_during_an_outage_reports_the_records_lost_and_the_mails_the_spool_kee
             .retry_backoff(Duration::from_millis(50))
             .timeout(timeout)
     };
-    let shutting_down = |name: &str| -> Vec<String> {
-        reports_for(name)
-            .into_iter()
-            .filter(|r| r.contains("shutting down") || r.contains("undelivered"))
-            .collect()
-    };
 
     let a = start("exit-in-memory").build().unwrap();
-    for line in 1..=3 {
-        log(&a, Level::Error, line, "the disk is full");
-    }
-    let dropping = std::time::Instant::now();
-    drop(a);
-    let took = dropping.elapsed();
+    let took = three_errors_then_drop(a);
     assert_eq!(
-        shutting_down("exit-in-memory"),
+        shutdown_reports("exit-in-memory"),
         [format!(
             "appender \"exit-in-memory\": shutting down: 3 records were lost while \
              127.0.0.1:{dead_port} (plain) was not taking them (set spool_dir to keep them for \
@@ -1059,12 +1067,9 @@ fn an_exit_during_an_outage_reports_the_records_lost_and_the_mails_the_spool_kee
         .spool_dir(spool.path())
         .build()
         .unwrap();
-    for line in 1..=3 {
-        log(&a, Level::Error, line, "the disk is full");
-    }
-    drop(a);
+    three_errors_then_drop(a);
     assert_eq!(
-        shutting_down("exit-spooled"),
+        shutdown_reports("exit-spooled"),
         [format!(
             "appender \"exit-spooled\": shutting down: 1 mail is kept in spool_dir {} and sent by \
              the next run",
@@ -1072,4 +1077,31 @@ fn an_exit_during_an_outage_reports_the_records_lost_and_the_mails_the_spool_kee
         )]
     );
     assert_eq!(spool_files(spool.path()).len(), 1);
+}
+
+/// A server that takes the data and then does not answer (the final `.` waits up to 10 minutes
+/// for its reply): the drop does not wait for it beyond the shutdown timeout, and says, naming
+/// the appender, how many mails the sending thread still held.
+#[test]
+fn a_drop_while_the_server_sits_on_the_data_reports_the_mail_it_may_not_have_taken() {
+    if !peer() {
+        return;
+    }
+    let server = SmtpServer::start(&["--delay", "30"]);
+    let timeout = Duration::from_millis(500);
+    let a = plain("exit-hung", server.port)
+        .batch_window(Duration::from_secs(30))
+        .timeout(timeout)
+        .build()
+        .unwrap();
+    let took = three_errors_then_drop(a);
+    assert_eq!(
+        shutdown_reports("exit-hung"),
+        [
+            "appender \"exit-hung\": shutting down: the worker did not finish within 500ms; up to 1 \
+          mail it still held may not have been delivered"
+        ],
+        "the drop took {took:?}"
+    );
+    assert!(took < timeout * 2 + Duration::from_secs(2), "{took:?}");
 }

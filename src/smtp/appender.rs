@@ -93,7 +93,9 @@ impl SmtpAppender {
             timeout,
             outbox,
         )
-        .map_err(|e| anyhow::anyhow!("cannot start the mail sending thread: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot start the mail sending thread: {e}"))?
+        .labelled(format!("appender \"{name}\""))
+        .counting("mail");
         let keep_context = digest.context_records > 0;
         let dropped_errors = Arc::new(AtomicU64::new(0));
         let sink = DigestSink {
@@ -115,7 +117,8 @@ impl SmtpAppender {
             timeout,
             sink,
         )
-        .map_err(|e| anyhow::anyhow!("cannot start the mail worker thread: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot start the mail worker thread: {e}"))?
+        .labelled(format!("appender \"{name}\""));
         Ok(SmtpAppender {
             name,
             threshold: level,

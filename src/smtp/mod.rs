@@ -58,7 +58,9 @@
 //! and delivers for at most `timeout`; then it reports, as `shutting down: ...`, the records in
 //! the mails only memory held (`3 records were lost while 127.0.0.1:25 (plain) was not taking them
 //! (set spool_dir to keep them for the next run)`) and the mails `spool_dir` keeps (`1 mail is
-//! kept in spool_dir /var/spool/app and sent by the next run`).
+//! kept in spool_dir /var/spool/app and sent by the next run`). A server that has the data but
+//! has not answered by then (it may still take the mail) is not waited for: the drop reports `up
+//! to 1 mail it still held may not have been delivered`.
 //!
 //! # Delivery
 //!
