@@ -1,12 +1,15 @@
 //! Counts in the texts the crate prints, in the singular for one and the plural otherwise:
 //! `1 record was lost`, `2 records were lost`, `a mail of 1 record`, `3 mails are kept`. Every
 //! noun counted is a regular one (the plural adds `s`): record, mail, event, attempt, error.
+//!
+//! Re-exported, hidden, for the crate's own binary (`log4rs-appenders check` counts problems
+//! and filters by the same rule); not part of the API.
 
 use std::fmt::{self, Display};
 
 /// `n` and its noun: `1 record`, `0 records`, `2 syslog records`.
 #[derive(Clone, Copy)]
-pub(crate) struct Count<'a> {
+pub struct Count<'a> {
     n: u64,
     /// The singular: `record`, `syslog record`, `error event`.
     noun: &'a str,
@@ -14,23 +17,22 @@ pub(crate) struct Count<'a> {
 
 impl<'a> Count<'a> {
     /// `n` of `noun` (given in the singular).
-    pub(crate) fn new(n: u64, noun: &'a str) -> Self {
+    pub fn new(n: u64, noun: &'a str) -> Self {
         Count { n, noun }
     }
 
     /// The noun alone, in the number `n` asks for (`record`, `records`).
-    pub(crate) fn noun(self) -> Noun<'a> {
+    pub fn noun(self) -> Noun<'a> {
         Noun(self)
     }
 
     /// `was` or `were`.
-    pub(crate) fn were(self) -> &'static str {
+    pub fn were(self) -> &'static str {
         if self.n == 1 { "was" } else { "were" }
     }
 
     /// `is` or `are`.
-    #[cfg_attr(not(feature = "smtp"), allow(dead_code))]
-    pub(crate) fn are(self) -> &'static str {
+    pub fn are(self) -> &'static str {
         if self.n == 1 { "is" } else { "are" }
     }
 }
@@ -42,7 +44,7 @@ impl Display for Count<'_> {
 }
 
 /// The noun of a [`Count`] without the number.
-pub(crate) struct Noun<'a>(Count<'a>);
+pub struct Noun<'a>(Count<'a>);
 
 impl Display for Noun<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

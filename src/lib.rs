@@ -87,6 +87,9 @@
 mod backoff;
 pub mod config;
 mod count;
+/// The singular/plural rule of the crate's texts, for its own binary; not part of the API.
+#[doc(hidden)]
+pub use count::Count;
 #[cfg(feature = "debug-smtp")]
 pub mod debug_smtp;
 pub mod encode;

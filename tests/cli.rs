@@ -69,30 +69,77 @@ fn usage_errors_exit_2_and_say_what_is_wrong() {
     }
 }
 
-#[test]
-fn check_lists_every_problem_at_once_and_exits_1() {
+/// Runs `check` on `yaml` (written to `name` in a temporary directory), expecting the exit code
+/// `code`: (stdout, stderr).
+fn check_yaml(name: &str, yaml: &str, code: i32) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let config = write(
-        dir.path(),
-        "bad.yaml",
-        "appenders:\n  out: { kind: consol }\n  f: { kind: file }\nroot: { level: loud, appenders: [out, nope] }\n",
-    );
+    let config = write(dir.path(), name, yaml);
     let out = run(&["check", &config]);
     let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert_eq!(out.status.code(), Some(code), "{stdout}{stderr}");
+    (stdout, stderr)
+}
+
+#[test]
+fn check_lists_every_problem_at_once_and_exits_1() {
+    let (_, stderr) = check_yaml(
+        "bad.yaml",
+        "appenders:\n  out: { kind: consol }\n  f: { kind: file }\nroot: { level: loud, appenders: [out, nope] }\n",
+        1,
+    );
     for expected in [
         "has 4 problems",
         "appender \"out\": field \"kind\": unknown appender kind \"consol\" (did you mean `console`?)",
         "appender \"f\":",
         "root logger: field \"level\": unknown level \"loud\"",
         "no appender named \"nope\"",
-        "4 problem(s)",
+        "bad.yaml: 4 problems; nothing would be logged with this config until the problems are \
+         fixed",
     ] {
         assert!(
             stderr.contains(expected),
             "missing {expected:?} in:\n{stderr}"
         );
     }
+}
+
+/// Counts read as English: `1 problem`, `1 filter`, `2 filters`, never `problem(s)`.
+#[test]
+fn check_counts_in_the_singular_for_one_and_the_plural_otherwise() {
+    let (_, stderr) = check_yaml(
+        "one.yaml",
+        "appenders:\n  out: { kind: console }\nroot: { level: loud, appenders: [out] }\n",
+        1,
+    );
+    assert!(stderr.contains("has 1 problem:"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "one.yaml: 1 problem; nothing would be logged with this config until the problem is \
+             fixed"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("(s)"), "{stderr}");
+
+    let (stdout, _) = check_yaml(
+        "filters.yaml",
+        "appenders:\n  \
+           one:\n    kind: console\n    filters: [{ kind: threshold, level: warn }]\n  \
+           two:\n    kind: console\n    filters:\n      - { kind: threshold, level: warn }\n      \
+           - { kind: threshold, level: error }\n\
+         root: { level: info, appenders: [one, two] }\n",
+        0,
+    );
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no line for {name} in:\n{stdout}"))
+            .to_owned()
+    };
+    assert!(line("one").ends_with("(1 filter)"), "{stdout}");
+    assert!(line("two").ends_with("(2 filters)"), "{stdout}");
+    assert!(!stdout.contains("(s)"), "{stdout}");
 }
 
 #[test]

@@ -300,11 +300,101 @@ fn a_tracing_event_becomes_a_line_with_typed_fields_and_its_error_chain() {
         line["error.message"], "cannot save the profile of \"susan\"",
         "{text}"
     );
-    // The front end passes a copy of the chain's texts, whose type says nothing.
-    assert!(line.get("error.type").is_none(), "{text}");
+    // The front end's copy of the chain keeps the original's type.
+    assert_eq!(line["error.type"], "SaveError", "{text}");
     assert_eq!(
         line["error.stack_trace"],
         "Error: cannot save the profile of \"susan\"\nCaused by: UNIQUE constraint failed: user.username",
         "{text}"
     );
+}
+
+/// The error fields of a line (`error.*`, `exception.*`, `exc_info`, `@type`, `stack_trace`),
+/// with dotted keys.
+#[cfg(feature = "tracing")]
+fn error_fields(line: &serde_json::Value) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let mut fields = support::flatten_json(line);
+    fields.retain(|key, _| {
+        let leaf = key.rsplit('.').next().unwrap_or(key);
+        ["error.", "exception."].iter().any(|p| key.contains(p))
+            || ["exc_info", "@type", "stack_trace"].contains(&leaf)
+    });
+    fields
+}
+
+/// An error field of a `tracing` event (`error = &err as &dyn Error`) gives, in every field
+/// set, the same error fields as the same error in a `log` record's `error` key-value: with
+/// its type where the field set has one (ecs `error.type`, otel `exception.type`), also for a
+/// `std::io::Error`.
+#[cfg(feature = "tracing")]
+#[test]
+fn a_tracing_error_field_gives_the_same_error_fields_as_a_log_error_key_value() {
+    use log4rs_appenders::encode::{FieldSet, JsonLinesEncoder};
+    use log4rs_appenders::file::RotatingFileAppender;
+    use log4rs_appenders::tracing::AppenderLayer;
+    use tracing_subscriber::prelude::*;
+
+    let errors: [(&str, Box<dyn std::error::Error>); 2] = [
+        ("ParseIntError", Box::new("x".parse::<u32>().unwrap_err())),
+        (
+            "std::io::Error",
+            Box::new(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "profiles/ann.json",
+            )),
+        ),
+    ];
+    let field_sets = [FieldSet::Ecs, FieldSet::Otel, FieldSet::Gcp, FieldSet::Flat];
+
+    for field_set in field_sets {
+        for (type_name, error) in &errors {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("app.json");
+            let file = RotatingFileAppender::builder()
+                .encoder(Box::new(JsonLinesEncoder::new(field_set)))
+                .build(&path)
+                .unwrap();
+            let layer = AppenderLayer::new(file);
+            let flush = layer.flush_guard();
+            let subscriber = tracing_subscriber::registry().with(layer);
+            tracing::subscriber::with_default(subscriber, || {
+                tracing::error!(
+                    error = &**error as &dyn std::error::Error,
+                    "checkout failed"
+                );
+            });
+            drop(flush);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let traced: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+
+            let kvs = [("error", log::kv::Value::from_dyn_error(&**error))];
+            let mut out = Vec::new();
+            JsonLinesEncoder::new(field_set).format_at(
+                &log::Record::builder()
+                    .args(format_args!("checkout failed"))
+                    .level(log::Level::Error)
+                    .key_values(&kvs.as_slice())
+                    .build(),
+                1_764_630_475,
+                0,
+                None,
+                &mut out,
+            );
+            let logged: serde_json::Value = serde_json::from_slice(&out).unwrap();
+
+            let (traced, logged) = (error_fields(&traced), error_fields(&logged));
+            assert!(!logged.is_empty(), "{field_set:?}: {logged:?}");
+            assert_eq!(traced, logged, "{field_set:?}, {type_name}");
+            let typed = match field_set {
+                FieldSet::Ecs => Some("error.type"),
+                FieldSet::Otel => Some("attributes.exception.type"),
+                // Their documented error fields carry no type (gcp: `@type` is Error
+                // Reporting's constant).
+                _ => None,
+            };
+            if let Some(key) = typed {
+                assert_eq!(traced[key], *type_name, "{field_set:?}: {traced:?}");
+            }
+        }
+    }
 }

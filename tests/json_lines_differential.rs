@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::process::Command;
@@ -243,37 +242,11 @@ fn theirs(python: &PathBuf, specs: &[Spec]) -> (Vec<Value>, Vec<Value>) {
     (read(&ecs), read(&flat))
 }
 
-/// `{"a": {"b": 1}, "c.d": 2}` -> `{"a.b": 1, "c.d": 2}`; null values left out (the peers
-/// write `null` where we leave a field out).
-fn flatten(value: &Value) -> BTreeMap<String, Value> {
-    fn walk(prefix: &str, value: &Value, out: &mut BTreeMap<String, Value>) {
-        match value {
-            Value::Object(map) if !map.is_empty() => {
-                for (k, v) in map {
-                    let key = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    walk(&key, v, out);
-                }
-            }
-            Value::Null => {}
-            other => {
-                out.insert(prefix.to_owned(), other.clone());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk("", value, &mut out);
-    out
-}
-
 /// Compares one line: same keys; same values except `skip_values` (times, ids, traces), and
 /// minus `only_theirs` (fields the peer writes that we document as left out).
 fn compare(i: usize, ours: &Value, theirs: &Value, skip_values: &[&str], only_theirs: &[&str]) {
-    let ours = flatten(ours);
-    let mut theirs = flatten(theirs);
+    let ours = support::flatten_json(ours);
+    let mut theirs = support::flatten_json(theirs);
     for key in only_theirs {
         theirs.remove(*key);
     }

@@ -34,13 +34,18 @@ pub struct ErrorChain {
     message: String,
     /// The original error's type, as its `Debug` form names it.
     type_name: Option<String>,
+    /// The original was a `std::io::Error` (whose `Debug` form names a variant: `Custom`, `Os`).
+    io_error: bool,
     source: Option<Box<ErrorChain>>,
 }
 
 impl ErrorChain {
     /// Copies the text of `error` and of every error in its `source()` chain (at most 64).
     pub fn capture(error: &(dyn Error + 'static)) -> ErrorChain {
-        let copy = |e: &(dyn Error + 'static)| (e.to_string(), debug_type_name(e));
+        let copy = |e: &(dyn Error + 'static)| {
+            let io_error = e.is::<std::io::Error>();
+            (e.to_string(), debug_type_name(e), io_error)
+        };
         let mut texts = vec![copy(error)];
         let mut next = error.source();
         while let Some(cause) = next {
@@ -51,10 +56,11 @@ impl ErrorChain {
             next = cause.source();
         }
         let mut chain: Option<Box<ErrorChain>> = None;
-        while let Some((message, type_name)) = texts.pop() {
+        while let Some((message, type_name, io_error)) = texts.pop() {
             chain = Some(Box::new(ErrorChain {
                 message,
                 type_name,
+                io_error,
                 source: chain,
             }));
         }
@@ -62,6 +68,7 @@ impl ErrorChain {
         chain.map(|c| *c).unwrap_or(ErrorChain {
             message: String::new(),
             type_name: None,
+            io_error: false,
             source: None,
         })
     }
@@ -70,6 +77,11 @@ impl ErrorChain {
     /// `ProfileError(..)`; what Sentry's SDK shows as the exception type), if it has one.
     pub fn type_name(&self) -> Option<&str> {
         self.type_name.as_deref()
+    }
+
+    /// Whether the original error was a `std::io::Error` (which the JSON encoder names so).
+    pub(crate) fn is_io_error(&self) -> bool {
+        self.io_error
     }
 }
 

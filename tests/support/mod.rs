@@ -1,7 +1,10 @@
 //! Helpers shared by the integration tests: finding real peers (or skipping loudly), temp dirs.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+use serde_json::Value;
 
 /// True when `program` is on PATH. When it is not, prints a loud SKIPPED line naming what is
 /// missing and how to get it, and returns false, unless `LOG4RS_APPENDERS_REQUIRE_PEERS=1`
@@ -133,4 +136,30 @@ pub fn skip(what: &str, install_hint: &str) {
     eprintln!("\n========================================================================");
     eprintln!("{message}");
     eprintln!("========================================================================\n");
+}
+
+/// `{"a": {"b": 1}, "c.d": 2}` -> `{"a.b": 1, "c.d": 2}`; null values left out (the peers
+/// write `null` where we leave a field out).
+pub fn flatten_json(value: &Value) -> BTreeMap<String, Value> {
+    fn walk(prefix: &str, value: &Value, out: &mut BTreeMap<String, Value>) {
+        match value {
+            Value::Object(map) if !map.is_empty() => {
+                for (k, v) in map {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v, out);
+                }
+            }
+            Value::Null => {}
+            other => {
+                out.insert(prefix.to_owned(), other.clone());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk("", value, &mut out);
+    out
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use log::LevelFilter;
 use log4rs::config::Logger;
+use log4rs_appenders::Count;
 use log4rs_appenders::config::check_config_file;
 
 use crate::summary;
@@ -19,10 +20,12 @@ pub fn run(path: &Path, out: &mut dyn Write) -> io::Result<bool> {
         Ok(checked) => checked,
         Err(e) => {
             eprintln!("{e}");
+            let problems = Count::new(e.problems.len() as u64, "problem");
             eprintln!(
-                "{}: {} problem(s); nothing would be logged with this config until they are fixed",
+                "{}: {problems}; nothing would be logged with this config until the {} {} fixed",
                 path.display(),
-                e.problems.len()
+                problems.noun(),
+                problems.are()
             );
             return Ok(false);
         }
@@ -57,7 +60,7 @@ pub fn run(path: &Path, out: &mut dyn Write) -> io::Result<bool> {
                 .map(|d| format!(" -> {d}"))
                 .unwrap_or_default(),
             if filters > 0 {
-                format!(" ({filters} filter(s))")
+                format!(" ({})", Count::new(filters as u64, "filter"))
             } else {
                 String::new()
             }

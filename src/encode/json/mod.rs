@@ -93,7 +93,7 @@
 //! | `process.pid`, `process.thread.name` | process id, thread name |
 //! | `host.hostname` | the host name (once, at build time), or `hostname` |
 //! | `service.name` | `service`, when set |
-//! | `error.type` | `panic`, `std::io::Error`, or the type name the error's `Debug` starts with (`ParseIntError`); left out when it does not start with one, and for errors from the `tracing` front end (it passes a copy of the chain's texts) |
+//! | `error.type` | `panic`, `std::io::Error`, or the type name the error's `Debug` starts with (`ParseIntError`); left out when it does not start with one. The same for an error field of a `tracing` event (`error = &err as &dyn Error`): the front end's copy keeps the type |
 //! | `error.message` | the error's `Display` (a panic's message) |
 //! | `error.stack_trace` | `Error: ...` and a `Caused by: ...` line per source, or a panic's backtrace |
 //! | `extra`, key-values | top level (ECS custom fields); a conflicting key under `labels.` |

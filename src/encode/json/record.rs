@@ -369,6 +369,9 @@ impl Picked<'_> {
 /// The longest `source()` chain followed (a buggy `source()` could cycle).
 const MAX_CHAIN: usize = 64;
 
+/// The type written for a `std::io::Error` (its `Debug` form names a variant, `Custom` or `Os`).
+const IO_ERROR: &str = "std::io::Error";
+
 /// A record's error, as the field sets write it.
 #[derive(Clone, Copy)]
 pub(crate) struct ErrorView<'e>(&'e (dyn Error + 'static));
@@ -398,13 +401,18 @@ impl ErrorView<'_> {
             out.extend_from_slice(b"\"panic\"");
             return true;
         }
-        // The tracing front end hands over a copy of the chain's texts: the type is gone.
+        // The tracing front end hands over a copy of the chain, which kept the original's type.
         #[cfg(feature = "tracing")]
-        if self.0.is::<crate::tracing::ErrorChain>() {
-            return false;
+        if let Some(chain) = self.0.downcast_ref::<crate::tracing::ErrorChain>() {
+            let name = if chain.is_io_error() {
+                Some(IO_ERROR)
+            } else {
+                chain.type_name()
+            };
+            return name.map(|t| write_str(out, t, ascii)).is_some();
         }
         if self.0.is::<std::io::Error>() {
-            out.extend_from_slice(b"\"std::io::Error\"");
+            write_str(out, IO_ERROR, ascii);
             return true;
         }
         let mut name = TypeName::default();
