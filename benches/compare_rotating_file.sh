@@ -11,10 +11,11 @@
 #   IMPLS="ours ours-midnight" REPEATS=5 benches/compare_rotating_file.sh
 #       # only these implementations (ours-midnight: ours with `when: midnight` as well, size and
 #       # time together; its rate must stay within 5% of ours, size only, in the same run)
-#   RT=1 RECORDS=300000 PY_RECORDS=50000 benches/compare_rotating_file.sh
+#   RT=1 RECORDS=1000000 PY_RECORDS=50000 benches/compare_rotating_file.sh
 #       # each run under SCHED_FIFO (chrt -f 1, needs root): on a machine shared with busy
 #       # neighbours, the runs then get both cores instead of a fair share, so the 2-thread
-#       # column measures the code rather than the neighbours. Keep it short: neighbours stall.
+#       # column measures the code rather than the neighbours. Neighbours stall meanwhile (about
+#       # a minute in all); fewer RECORDS make runs of ~70 ms, too short to trust.
 #
 # "ours" uses the crate's PythonEncoder with the format; while that encoder is still a
 # placeholder the script says so and uses log4rs's PatternEncoder in ours instead (ours-pattern).

@@ -105,7 +105,10 @@
 //! with a certificate from a private CA: delivered with `root_certificate`, refused and reported
 //! (naming the fix) without it. A reload's new appender on the same `spool_dir` sends its own
 //! events and takes the old one's spool over when that one goes, each event once. An exit during
-//! an outage reports the events lost (in memory) and those the spool keeps, with counts.
+//! an outage reports the events lost (in memory) and those the spool keeps, with counts. The
+//! microblog demo run with `SENTRY_DSN` (`tests/demo.rs`) stores its request error (title,
+//! exception chain, `funcName`, breadcrumbs) and its panic (frames with the demo's closure in
+//! `main`) as two issues, and still mails and writes its logs as without it.
 
 mod appender;
 mod builder;
