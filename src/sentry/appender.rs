@@ -89,7 +89,9 @@ impl SentryAppender {
             timeout,
             outbox,
         )
-        .map_err(|e| anyhow::anyhow!("cannot start the sentry sending thread: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot start the sentry sending thread: {e}"))?
+        .labelled(format!("appender \"{name}\""))
+        .counting("event");
         Ok(SentryAppender {
             name,
             level,
