@@ -609,6 +609,75 @@ mod tests {
         fields
     }
 
+    /// Hands each event's key-values, as text, to `seen`.
+    struct Capture(std::sync::Mutex<Vec<Vec<(String, String)>>>);
+
+    impl<S> tracing_subscriber::Layer<S> for &'static Capture
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+            record_new_span(0, attrs, id, &ctx);
+        }
+
+        fn on_record(&self, id: &Id, values: &SpanValues<'_>, ctx: Context<'_, S>) {
+            record_span_values(0, values, id, &ctx);
+        }
+
+        fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+            with_event_record(
+                event,
+                &ctx,
+                |_| true,
+                |record| {
+                    struct Pairs(Vec<(String, String)>);
+                    impl<'kvs> VisitSource<'kvs> for Pairs {
+                        fn visit_pair(
+                            &mut self,
+                            k: Key<'kvs>,
+                            v: Value<'kvs>,
+                        ) -> Result<(), kv::Error> {
+                            self.0.push((k.to_string(), v.to_string()));
+                            Ok(())
+                        }
+                    }
+                    let mut pairs = Pairs(Vec::new());
+                    let _ = record.key_values().visit(&mut pairs);
+                    self.0.lock().unwrap().push(pairs.0);
+                },
+            );
+        }
+    }
+
+    #[test]
+    fn a_span_value_recorded_later_replaces_the_key_value_of_its_name_only() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let capture: &'static Capture = Box::leak(Box::new(Capture(Default::default())));
+        let subscriber = tracing_subscriber::registry().with(capture);
+        tracing::subscriber::with_default(subscriber, || {
+            let span =
+                tracing::info_span!("request", id = 7, idx = 1, status = tracing::field::Empty);
+            span.record("id", 8);
+            span.record("status", "ok");
+            span.in_scope(|| tracing::info!("in"));
+        });
+        let events = capture.0.lock().unwrap();
+        let pairs: Vec<(&str, &str)> = events[0]
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("request.id", "8"),
+                ("request.idx", "1"),
+                ("request.status", "ok"),
+                ("spans", "request{id=7 idx=1 id=8 status=\"ok\"}"),
+                ("funcName", "request"),
+            ]
+        );
+    }
+
     #[test]
     fn get_and_count_answer_as_a_visit_does_the_last_pair_of_a_key_winning() {
         let extra = [("user_id", Value::from(99)), ("from_log", Value::from(1))];
