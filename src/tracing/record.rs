@@ -375,11 +375,11 @@ impl SpanFieldsVisitor<'_> {
         let _ = write!(fields.text, "{}={text:?}", field.name());
         let name = field.name();
         let span = self.span;
+        // `key == "{span}.{name}"`, without building that text.
         let same = |key: &str| {
-            key.len() == span.len() + 1 + name.len()
-                && key.starts_with(span)
-                && key[span.len()..].starts_with('.')
-                && key.ends_with(name)
+            key.strip_prefix(span)
+                .and_then(|rest| rest.strip_prefix('.'))
+                == Some(name)
         };
         match fields.values.iter_mut().find(|(key, _)| same(key)) {
             Some((_, old)) => *old = value,
