@@ -64,15 +64,6 @@ pub struct LogHandle {
 }
 
 impl LogHandle {
-    /// A handle for a logger started elsewhere (the tracing front end).
-    #[cfg(feature = "tracing")]
-    pub(crate) fn new(handle: log4rs::Handle, stop_reload: Option<Arc<AtomicBool>>) -> LogHandle {
-        LogHandle {
-            handle,
-            stop_reload,
-        }
-    }
-
     /// log4rs's own handle, for reconfiguring at runtime.
     pub fn log4rs_handle(&self) -> &log4rs::Handle {
         &self.handle
@@ -115,72 +106,107 @@ impl Drop for LogHandle {
 /// watcher thread re-reads the file when it changes and applies it only if it has no problems
 /// (otherwise the problems are reported and the running config stays).
 pub fn init_file(path: impl AsRef<Path>) -> Result<LogHandle, InitError> {
-    let path = path.as_ref().to_path_buf();
-    let checked = check_config_file(&path)?;
-    let refresh_rate = checked.refresh_rate();
-    // The process-wide logger first: when another one is installed, nothing has started yet.
-    let handle = claim_logger()?;
-    let loaded = match checked.start() {
-        Ok(loaded) => loaded,
-        Err(e) => {
-            // Kept for a corrected retry in this process (logging stays off until then).
-            *UNUSED_LOGGER.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
-            return Err(e.into());
-        }
-    };
-    handle.set_config(loaded.config);
-    let mut handle = LogHandle {
-        handle,
-        stop_reload: None,
-    };
-    if let Some(rate) = refresh_rate {
-        let stop = Arc::new(AtomicBool::new(false));
-        let log4rs_handle = handle.handle.clone();
-        spawn_reloader(
-            path,
-            rate,
-            move |config| log4rs_handle.set_config(config),
-            stop.clone(),
-        );
-        handle.stop_reload = Some(stop);
-    }
-    Ok(handle)
+    start_file::<log4rs::Handle>(path.as_ref())
 }
 
 /// Starts logging with a config built in code (see the crate docs for the builder side).
 pub fn init_config(config: log4rs::Config) -> Result<LogHandle, InitError> {
-    let handle = claim_logger()?;
-    handle.set_config(config);
+    start_config::<log4rs::Handle>(config)
+}
+
+/// A process-wide front end: log4rs as `log`'s logger, or (feature `tracing`) the tracing
+/// subscriber with its `log` bridge. It is installed with logging off before any appender of
+/// the config starts, and given the config after.
+pub(crate) trait FrontEnd: Clone + Send + Sync + 'static {
+    /// Where one whose config could not start waits, logging off, for a corrected retry in this
+    /// process (instead of that retry failing with [`InitError::AlreadyInitialized`]).
+    fn unused() -> &'static Mutex<Option<Self>>;
+    /// Installs it process-wide with logging off; `AlreadyInitialized` when another is.
+    fn install() -> Result<Self, InitError>;
+    /// Applies a config: the first one, and each reload.
+    fn set_config(&self, config: log4rs::Config);
+    /// log4rs's handle of the config it runs.
+    fn log4rs_handle(&self) -> log4rs::Handle;
+}
+
+/// The front end a failed start left, or a newly installed one.
+fn claim<F: FrontEnd>() -> Result<F, InitError> {
+    // `%(relativeCreated)d` counts from here, as Python's counts from logging's import.
+    crate::encode::python::logging_start_ns();
+    let unused = F::unused()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    match unused {
+        Some(front) => Ok(front),
+        None => F::install(),
+    }
+}
+
+/// `init_file` for front end `F`: checks the file, claims `F` (so when another logger is
+/// installed nothing has started yet), starts the appenders into it, and watches the file when
+/// it asks for `refresh_rate`.
+pub(crate) fn start_file<F: FrontEnd>(path: &Path) -> Result<LogHandle, InitError> {
+    let checked = check_config_file(path)?;
+    let refresh_rate = checked.refresh_rate();
+    let front = claim::<F>()?;
+    match checked.start() {
+        Ok(loaded) => front.set_config(loaded.config),
+        Err(e) => {
+            *F::unused().lock().unwrap_or_else(PoisonError::into_inner) = Some(front);
+            return Err(e.into());
+        }
+    }
+    let stop_reload = refresh_rate.map(|rate| {
+        let stop = Arc::new(AtomicBool::new(false));
+        let reloaded = front.clone();
+        spawn_reloader(
+            path.to_path_buf(),
+            rate,
+            move |config| reloaded.set_config(config),
+            stop.clone(),
+        );
+        stop
+    });
     Ok(LogHandle {
-        handle,
+        handle: front.log4rs_handle(),
+        stop_reload,
+    })
+}
+
+/// `init_config` for front end `F`.
+pub(crate) fn start_config<F: FrontEnd>(config: log4rs::Config) -> Result<LogHandle, InitError> {
+    let front = claim::<F>()?;
+    front.set_config(config);
+    Ok(LogHandle {
+        handle: front.log4rs_handle(),
         stop_reload: None,
     })
 }
 
-/// The logger this crate installed whose config could not start: logging is off, and the next
-/// `init_file` / `init_config` in this process takes it instead of failing with
-/// [`InitError::AlreadyInitialized`].
-static UNUSED_LOGGER: Mutex<Option<log4rs::Handle>> = Mutex::new(None);
-
-/// Installs log4rs as the process-wide `log` logger with logging off, before any appender of the
-/// config starts (`log::set_logger` cannot be asked first, only tried), or takes the one a failed
-/// start left.
-fn claim_logger() -> Result<log4rs::Handle, InitError> {
-    // `%(relativeCreated)d` counts from here, as Python's counts from logging's import.
-    crate::encode::python::logging_start_ns();
-    if let Some(handle) = UNUSED_LOGGER
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take()
-    {
-        return Ok(handle);
+/// The `log` front end: log4rs as the process-wide `log` logger.
+impl FrontEnd for log4rs::Handle {
+    fn unused() -> &'static Mutex<Option<Self>> {
+        static UNUSED: Mutex<Option<log4rs::Handle>> = Mutex::new(None);
+        &UNUSED
     }
-    // Not `log4rs::init_config`: it sets the max level before it tries, so a refused call would
-    // turn off the logger that is already installed.
-    let logger = log4rs::Logger::new(logging_off());
-    let handle = logger.handle();
-    log::set_boxed_logger(Box::new(logger)).map_err(|_| InitError::AlreadyInitialized)?;
-    Ok(handle)
+
+    fn install() -> Result<Self, InitError> {
+        // Not `log4rs::init_config`: it sets the max level before it tries, so a refused call
+        // would turn off the logger that is already installed.
+        let logger = log4rs::Logger::new(logging_off());
+        let handle = logger.handle();
+        log::set_boxed_logger(Box::new(logger)).map_err(|_| InitError::AlreadyInitialized)?;
+        Ok(handle)
+    }
+
+    fn set_config(&self, config: log4rs::Config) {
+        log4rs::Handle::set_config(self, config);
+    }
+
+    fn log4rs_handle(&self) -> log4rs::Handle {
+        self.clone()
+    }
 }
 
 /// A config with no appenders and the root logger off.

@@ -1035,6 +1035,26 @@ fn with_other_threads_logging_every_record_is_in_the_file_when_append_returns() 
     );
 }
 
+/// `threads` threads log `per_thread` records each into `app` at once; how many of those
+/// appends returned an error.
+fn failing_appends_from_threads(
+    app: &Arc<RotatingFileAppender>,
+    threads: usize,
+    per_thread: usize,
+) -> usize {
+    let threads: Vec<_> = (0..threads)
+        .map(|t| {
+            let app = app.clone();
+            std::thread::spawn(move || {
+                (0..per_thread)
+                    .filter(|i| log(&*app, Level::Info, &format!("lost {t} {i}")).is_err())
+                    .count()
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).sum()
+}
+
 #[test]
 fn failures_while_threads_log_at_once_are_reported_once_and_every_lost_record_counted() {
     const THREADS: usize = 4;
@@ -1043,19 +1063,9 @@ fn failures_while_threads_log_at_once_are_reported_once_and_every_lost_record_co
     let base = dir.path().join("app.log");
     std::os::unix::fs::symlink("/dev/full", &base).unwrap();
     let app = Arc::new(builder().build(&base).unwrap());
-    let threads: Vec<_> = (0..THREADS)
-        .map(|t| {
-            let app = app.clone();
-            std::thread::spawn(move || {
-                (0..PER_THREAD)
-                    .filter(|i| log(&*app, Level::Info, &format!("lost {t} {i}")).is_err())
-                    .count()
-            })
-        })
-        .collect();
-    let reported: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
     assert_eq!(
-        reported, 1,
+        failing_appends_from_threads(&app, THREADS, PER_THREAD),
+        1,
         "the failure streak is returned to one append only"
     );
     std::fs::remove_file(&base).unwrap();
@@ -1088,19 +1098,9 @@ fn buffered_failures_while_threads_log_at_once_are_reported_once_and_every_lost_
             .build(&base)
             .unwrap(),
     );
-    let threads: Vec<_> = (0..THREADS)
-        .map(|t| {
-            let app = app.clone();
-            std::thread::spawn(move || {
-                (0..PER_THREAD)
-                    .filter(|i| log(&*app, Level::Info, &format!("lost {t} {i}")).is_err())
-                    .count()
-            })
-        })
-        .collect();
-    let reported: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
     assert_eq!(
-        reported, 1,
+        failing_appends_from_threads(&app, THREADS, PER_THREAD),
+        1,
         "the failure streak is returned to one append only"
     );
     // What is still buffered fails too, quietly (the streak goes on).

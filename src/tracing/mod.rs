@@ -104,8 +104,7 @@ mod record;
 mod routing;
 
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -114,8 +113,8 @@ pub use make_writer::RotatingFileWriter;
 pub use record::{ErrorChain, FUNC_NAME_KEY, SPANS_KEY};
 pub use routing::{LogBridge, RoutingLayer};
 
-use crate::config::{ConfigError, LoadedConfig, check_config_file, load_config_file};
-use crate::init::spawn_reloader;
+use crate::config::{ConfigError, LoadedConfig, load_config_file};
+use crate::init::{FrontEnd, spawn_reloader, start_config, start_file};
 use crate::{InitError, LogHandle};
 
 /// Loads `path` strictly and starts the whole subscriber with it: a tracing-subscriber
@@ -124,61 +123,42 @@ use crate::{InitError, LogHandle};
 /// with `refresh_rate:` a watcher re-reads the file when it changes and applies it only if it
 /// has no problems. Dropping the returned handle flushes every appender and ends the watcher.
 pub fn init_file(path: impl AsRef<Path>) -> Result<LogHandle, InitError> {
-    let path = path.as_ref().to_path_buf();
-    let checked = check_config_file(&path)?;
-    let refresh_rate = checked.refresh_rate();
-    // The process-wide subscriber and logger first: when others are installed, nothing of the
-    // config has started yet.
-    let layer = install()?;
-    match checked.start() {
-        Ok(loaded) => layer.set_config(loaded.config),
-        Err(e) => {
-            // Kept for a corrected retry in this process (logging stays off until then).
-            *UNUSED_LAYER.lock().unwrap_or_else(PoisonError::into_inner) = Some(layer);
-            return Err(e.into());
-        }
-    }
-    let stop = refresh_rate.map(|rate| {
-        let stop = Arc::new(AtomicBool::new(false));
-        let router = layer.router.clone();
-        spawn_reloader(path, rate, move |c| router.set_config(c), stop.clone());
-        stop
-    });
-    Ok(LogHandle::new(layer.router.handle().clone(), stop))
+    start_file::<RoutingLayer>(path.as_ref())
 }
 
 /// Starts the whole subscriber (as [`init_file`]) with a config built in code.
 pub fn init_config(config: log4rs::Config) -> Result<LogHandle, InitError> {
-    let layer = install()?;
-    layer.set_config(config);
-    Ok(LogHandle::new(layer.router.handle().clone(), None))
+    start_config::<RoutingLayer>(config)
 }
 
-/// The subscriber this crate installed whose config could not start: logging is off, and the
-/// next `init_file` / `init_config` in this process takes it.
-static UNUSED_LAYER: Mutex<Option<RoutingLayer>> = Mutex::new(None);
+/// The tracing front end: a [`RoutingLayer`] in a `Registry` as the global subscriber, and its
+/// [`LogBridge`] as the `log` logger.
+impl FrontEnd for RoutingLayer {
+    fn unused() -> &'static Mutex<Option<Self>> {
+        static UNUSED: Mutex<Option<RoutingLayer>> = Mutex::new(None);
+        &UNUSED
+    }
 
-/// Installs a [`RoutingLayer`] with logging off as the global subscriber and its [`LogBridge`]
-/// as the `log` logger, before any appender starts, or takes the one a failed start left.
-fn install() -> Result<RoutingLayer, InitError> {
-    crate::encode::python::logging_start_ns();
-    if let Some(layer) = UNUSED_LAYER
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take()
-    {
-        return Ok(layer);
+    fn install() -> Result<Self, InitError> {
+        if tracing_core::dispatcher::has_been_set() {
+            return Err(InitError::AlreadyInitialized);
+        }
+        let layer = RoutingLayer::new(crate::init::logging_off());
+        log::set_boxed_logger(Box::new(layer.log_bridge()))
+            .map_err(|_| InitError::AlreadyInitialized)?;
+        let subscriber = tracing_subscriber::registry().with(layer.clone());
+        tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(subscriber))
+            .map_err(|_| InitError::AlreadyInitialized)?;
+        Ok(layer)
     }
-    if tracing_core::dispatcher::has_been_set() {
-        return Err(InitError::AlreadyInitialized);
+
+    fn set_config(&self, config: log4rs::Config) {
+        RoutingLayer::set_config(self, config);
     }
-    let layer = RoutingLayer::new(crate::init::logging_off());
-    log::set_boxed_logger(Box::new(layer.log_bridge()))
-        .map_err(|_| InitError::AlreadyInitialized)?;
-    let subscriber = tracing_subscriber::registry().with(layer.clone());
-    tracing_core::dispatcher::set_global_default(tracing_core::Dispatch::new(subscriber))
-        .map_err(|_| InitError::AlreadyInitialized)?;
-    Ok(layer)
+
+    fn log4rs_handle(&self) -> log4rs::Handle {
+        self.router.handle().clone()
+    }
 }
 
 /// Loads `path` strictly (every problem at once) and returns its [`RoutingLayer`], for a

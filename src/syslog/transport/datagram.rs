@@ -31,7 +31,7 @@ use super::super::facility::Severity;
 use super::super::format::{Formatter, Scratch};
 #[cfg(unix)]
 use super::wait_writable;
-use super::{Address, truncate_utf8};
+use super::{Address, queue_was_full, truncate_utf8};
 
 /// One datagram socket and how to (re)open it: the address it goes to, and the socket once open.
 #[derive(Debug)]
@@ -255,11 +255,6 @@ fn lost_notice(name: &str, address: &Address, outage: Option<u64>, queue_full: u
         parts.push("sending works again".to_owned());
     }
     format!("appender \"{name}\": {}", parts.join("; "))
-}
-
-/// `N syslog records were lost because the syslog queue was full (on_full: drop)`.
-fn queue_was_full(count: u64) -> LostRecords<'static> {
-    LostRecords::new(count, "syslog record", Cause::QueueFull { queue: "syslog" })
 }
 
 /// `N syslog records were lost while ADDRESS was not taking them`.

@@ -20,6 +20,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::host_port::HostPort;
+use crate::lost::{Cause, LostRecords};
 #[cfg(unix)]
 use std::time::Duration;
 
@@ -191,6 +192,12 @@ pub(crate) fn tcp_peer_closed(s: &std::net::TcpStream) -> bool {
         Err(e) => e.kind() != io::ErrorKind::WouldBlock,
     };
     closed || s.set_nonblocking(false).is_err()
+}
+
+/// `N syslog records were lost because the syslog queue was full (on_full: drop)`: what the
+/// stream worker and the datagram spill worker say of records their queue dropped.
+pub(crate) fn queue_was_full(count: u64) -> LostRecords<'static> {
+    LostRecords::new(count, "syslog record", Cause::QueueFull { queue: "syslog" })
 }
 
 /// Cuts `msg` to at most `max` bytes, never inside a UTF-8 character.

@@ -26,7 +26,7 @@ use super::super::facility::Severity;
 use super::super::format::{Formatter, Scratch, push_decimal};
 #[cfg(unix)]
 use super::peer_closed;
-use super::{Address, tls, truncate_utf8};
+use super::{Address, queue_was_full, tls, truncate_utf8};
 
 /// How messages are delimited on a stream (RFC 6587).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
@@ -537,8 +537,7 @@ impl StreamSink {
             parts.push(LostRecords::new(lost.buffer_full, "syslog record", cause).to_string());
         }
         if lost.queue_full > 0 {
-            let cause = Cause::QueueFull { queue: "syslog" };
-            parts.push(LostRecords::new(lost.queue_full, "syslog record", cause).to_string());
+            parts.push(queue_was_full(lost.queue_full).to_string());
         }
     }
 
