@@ -96,14 +96,19 @@ impl SyslogAppender {
 
     fn failed(&self, error: impl std::fmt::Display) -> anyhow::Result<()> {
         if self.streak.failed() {
-            Err(anyhow::anyhow!(
-                "appender \"{}\": {error} (reported once until sending works again; records \
-                 are counted meanwhile)",
-                self.settings.name
-            ))
+            Err(self.reported_once(error))
         } else {
             Ok(())
         }
+    }
+
+    /// The error that starts a streak of failures, reported once until sending works again.
+    fn reported_once(&self, error: impl std::fmt::Display) -> anyhow::Error {
+        anyhow::anyhow!(
+            "appender \"{}\": {error} (reported once until sending works again; records are \
+             counted meanwhile)",
+            self.settings.name
+        )
     }
 }
 
@@ -166,11 +171,7 @@ impl Append for SyslogAppender {
                     }
                 }
                 // An outage starts: reported once; it reports its end, with the count.
-                Err(e) => Err(anyhow::anyhow!(
-                    "appender \"{}\": {e} (reported once until sending works again; records \
-                     are counted meanwhile)",
-                    self.settings.name
-                )),
+                Err(e) => Err(self.reported_once(e)),
             },
         }
     }
