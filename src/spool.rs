@@ -125,6 +125,20 @@ pub(crate) fn spooled_files(dir: &Path, extension: &str) -> anyhow::Result<Vec<P
     Ok(paths)
 }
 
+/// Deletes the spool file of an item the server accepted.
+pub(crate) fn remove_delivered(path: &Path) -> anyhow::Result<()> {
+    fs::remove_file(path)
+        .map_err(|e| anyhow::anyhow!("cannot delete delivered spool file {}: {e}", path.display()))
+}
+
+/// Sets aside the spool file of an item the server refused for good: renamed `*.rejected`, so
+/// it is never picked up again but stays for a human to look at. Returns the new name.
+pub(crate) fn set_aside_rejected(path: &Path) -> PathBuf {
+    let rejected = path.with_extension("rejected");
+    let _ = fs::rename(path, &rejected);
+    rejected
+}
+
 /// Reads a spooled file, refusing anything that is not a regular file (a planted link).
 pub(crate) fn read_regular_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     if !fs::symlink_metadata(path)?.is_file() {

@@ -64,17 +64,15 @@ impl SentryConfig {
             self.dsn_env.as_deref(),
             self.dsn_file.as_deref(),
             "dsn",
-        )?
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "field \"dsn\": give the project's DSN (dsn, dsn_env or dsn_file), e.g. dsn_env: SENTRY_DSN"
-            )
-        })?;
+        )?;
         let mut b = SentryAppenderBuilder::default()
             .name(self.appender_name)
-            .dsn(dsn)
             .tags(self.tags)
             .in_app(self.in_app);
+        // None of them: the builder's check refuses the missing DSN, naming the three fields.
+        if let Some(dsn) = dsn {
+            b = b.dsn(dsn);
+        }
         if let Some(e) = self.environment {
             b = b.environment(e);
         }

@@ -386,6 +386,27 @@ mod tests {
         event_from_record(record, &settings(), Vec::new())
     }
 
+    /// The event of an error record "saving failed" carrying `kvs`.
+    fn error_event(kvs: &[(&str, kv::Value)]) -> Event<'static> {
+        event_of(
+            &Record::builder()
+                .level(log::Level::Error)
+                .args(format_args!("saving failed"))
+                .key_values(&kvs)
+                .build(),
+        )
+    }
+
+    /// Each exception's type and value, in the event's order (innermost first).
+    fn types_and_values<'a>(event: &'a Event) -> Vec<(&'a str, &'a str)> {
+        event
+            .exception
+            .values
+            .iter()
+            .map(|e| (e.ty.as_str(), e.value.as_deref().unwrap_or("")))
+            .collect()
+    }
+
     #[test]
     fn an_error_record_maps_message_level_logger_location_and_settings() {
         let kvs: &[(&str, kv::Value)] = &[
@@ -466,22 +487,9 @@ mod tests {
             std::io::ErrorKind::NotFound,
             "no such file",
         ));
-        let kvs: &[(&str, kv::Value)] = &[("error", kv::Value::from_dyn_error(&error))];
-        let event = event_of(
-            &Record::builder()
-                .level(log::Level::Error)
-                .args(format_args!("saving failed"))
-                .key_values(&kvs)
-                .build(),
-        );
-        let values: Vec<_> = event
-            .exception
-            .values
-            .iter()
-            .map(|e| (e.ty.as_str(), e.value.as_deref().unwrap_or("")))
-            .collect();
+        let event = error_event(&[("error", kv::Value::from_dyn_error(&error))]);
         assert_eq!(
-            values,
+            types_and_values(&event),
             [
                 ("Custom", "no such file"),
                 ("Outer", "cannot save the profile")
@@ -495,13 +503,7 @@ mod tests {
         let first = Outer(std::io::Error::other("disk full"));
         let second = std::io::Error::other("connection reset");
         let exceptions = |kvs: &[(&str, kv::Value)]| -> (Vec<String>, bool) {
-            let event = event_of(
-                &Record::builder()
-                    .level(log::Level::Error)
-                    .args(format_args!("saving failed"))
-                    .key_values(&kvs)
-                    .build(),
-            );
+            let event = error_event(kvs);
             let values = event
                 .exception
                 .values
@@ -540,22 +542,9 @@ mod tests {
             "no such file",
         ));
         let chain = crate::tracing::ErrorChain::capture(&error);
-        let kvs: &[(&str, kv::Value)] = &[("error", kv::Value::from_dyn_error(&chain))];
-        let event = event_of(
-            &Record::builder()
-                .level(log::Level::Error)
-                .args(format_args!("saving failed"))
-                .key_values(&kvs)
-                .build(),
-        );
-        let values: Vec<_> = event
-            .exception
-            .values
-            .iter()
-            .map(|e| (e.ty.as_str(), e.value.as_deref().unwrap_or("")))
-            .collect();
+        let event = error_event(&[("error", kv::Value::from_dyn_error(&chain))]);
         assert_eq!(
-            values,
+            types_and_values(&event),
             [
                 ("Custom", "no such file"),
                 ("Outer", "cannot save the profile")

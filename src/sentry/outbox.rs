@@ -13,7 +13,9 @@ use crate::backoff::Backoff;
 use crate::count::Count;
 use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
-use crate::spool::{Takeover, left_at_shutdown, report_shutdown};
+use crate::spool::{
+    Takeover, left_at_shutdown, remove_delivered, report_shutdown, set_aside_rejected,
+};
 use crate::worker::Sink;
 
 use super::event::{EventSettings, dropped_event, envelope_bytes};
@@ -217,7 +219,7 @@ impl Outbox {
                 Outcome::Delivered => {
                     let done = self.pending.pop_front();
                     if let Some(path) = done.and_then(|p| p.spooled)
-                        && let Err(e) = EventSpool::remove(&path)
+                        && let Err(e) = remove_delivered(&path)
                     {
                         report_error(&e.context(format!(
                             "appender \"{}\": the event was delivered, but its spool file stays \
@@ -274,8 +276,8 @@ impl Outbox {
                     let done = self.pending.pop_front();
                     let kept = match done.and_then(|p| p.spooled) {
                         Some(path) => {
-                            EventSpool::reject(&path);
-                            format!(", kept as {}", path.with_extension("rejected").display())
+                            let rejected = set_aside_rejected(&path);
+                            format!(", kept as {}", rejected.display())
                         }
                         None => String::new(),
                     };

@@ -9,7 +9,6 @@
 //! alone picks up and sends what earlier runs left there. Delivery is at least once: an event
 //! whose 200 arrived but whose file could not be deleted before a crash is sent again.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::spool::{check_dir, read_regular_file, spooled_files, unique_name, write_atomically};
@@ -50,18 +49,6 @@ impl EventSpool {
         read_regular_file(path)
             .map_err(|e| e.context(format!("cannot read spool file {}", path.display())))
     }
-
-    /// Deletes a delivered envelope's file.
-    pub(crate) fn remove(path: &Path) -> anyhow::Result<()> {
-        fs::remove_file(path).map_err(|e| {
-            anyhow::anyhow!("cannot delete delivered spool file {}: {e}", path.display())
-        })
-    }
-
-    /// Keeps an envelope the server refused for good as `*.rejected`: not sent again.
-    pub(crate) fn reject(path: &Path) {
-        let _ = fs::rename(path, path.with_extension("rejected"));
-    }
 }
 
 #[cfg(test)]
@@ -77,9 +64,10 @@ mod tests {
         let b = spool.store(b"second").unwrap();
         assert_eq!(spool.files().unwrap(), vec![a.clone(), b.clone()]);
         assert_eq!(EventSpool::read(&b).unwrap(), b"second");
-        EventSpool::remove(&a).unwrap();
-        EventSpool::reject(&b);
+        crate::spool::remove_delivered(&a).unwrap();
+        let rejected = crate::spool::set_aside_rejected(&b);
         assert!(spool.files().unwrap().is_empty());
-        assert!(b.with_extension("rejected").exists());
+        assert_eq!(rejected, b.with_extension("rejected"));
+        assert!(rejected.exists());
     }
 }

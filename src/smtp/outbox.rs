@@ -24,7 +24,9 @@ use super::message::{OutgoingMail, records_in};
 use super::spool::Spool;
 use super::transport::{Delivery, SendError, Transport, list_refused};
 use crate::lost::{Cause, LostRecords};
-use crate::spool::{Takeover, left_at_shutdown, report_shutdown};
+use crate::spool::{
+    Takeover, left_at_shutdown, remove_delivered, report_shutdown, set_aside_rejected,
+};
 
 /// The longest wait between two delivery attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -119,7 +121,7 @@ impl Outbox {
             match self.transport.send(&mail.envelope, &mail.bytes) {
                 Ok(delivery) if delivery.deferred.is_empty() => {
                     if let Some(path) = &mail.spooled
-                        && let Err(e) = Spool::remove(path)
+                        && let Err(e) = remove_delivered(path)
                     {
                         report_error(&e.context(format!("appender \"{}\"", self.name)));
                     }
@@ -164,8 +166,8 @@ impl Outbox {
                 Err(SendError::Permanent(e)) => {
                     let kept = match &mail.spooled {
                         Some(path) => {
-                            Spool::reject(path);
-                            format!(" (kept as {})", path.with_extension("rejected").display())
+                            let rejected = set_aside_rejected(path);
+                            format!(" (kept as {})", rejected.display())
                         }
                         None => String::new(),
                     };
@@ -245,7 +247,7 @@ impl Outbox {
         match spool.store(mail) {
             Ok(new) => {
                 mail.spooled = Some(new);
-                if let Err(e) = Spool::remove(&old) {
+                if let Err(e) = remove_delivered(&old) {
                     report_error(&e.context(format!("appender \"{}\"", self.name)));
                 }
             }

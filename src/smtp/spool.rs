@@ -12,7 +12,6 @@
 //! file `0600`, and a directory that is a symbolic link or writable by group or others is
 //! refused (at build time and again before every write), never followed.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -83,19 +82,6 @@ impl Spool {
         }
         (mails, errors)
     }
-
-    /// Removes a delivered mail's file.
-    pub(crate) fn remove(path: &Path) -> anyhow::Result<()> {
-        fs::remove_file(path).map_err(|e| {
-            anyhow::anyhow!("cannot delete delivered spool file {}: {e}", path.display())
-        })
-    }
-
-    /// Renames a mail the server refused for good to `*.rejected`, so it is not retried but
-    /// stays for a human to look at.
-    pub(crate) fn reject(path: &Path) {
-        let _ = fs::rename(path, path.with_extension("rejected"));
-    }
 }
 
 /// Reads a spool file, refusing anything that is not a regular file (a planted link).
@@ -160,7 +146,7 @@ mod tests {
         assert_eq!(loaded[0].bytes, mail.bytes);
         assert_eq!(loaded[0].envelope, mail.envelope);
         assert_eq!(loaded[0].spooled.as_deref(), Some(path.as_path()));
-        Spool::remove(&path).unwrap();
+        crate::spool::remove_delivered(&path).unwrap();
         assert!(spool.load().0.is_empty());
     }
 }
