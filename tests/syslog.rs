@@ -832,7 +832,6 @@ fn tls_debug_logging_child() {
 }
 
 /// Collects what the appenders report (shared by the tests; filter by appender name).
-#[cfg(unix)]
 fn capture_errors() -> &'static Mutex<Vec<String>> {
     static ERRORS: OnceLock<&'static Mutex<Vec<String>>> = OnceLock::new();
     ERRORS.get_or_init(|| {
