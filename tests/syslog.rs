@@ -1241,3 +1241,62 @@ fn datagrams_the_full_queue_dropped_are_reported_as_such_not_as_an_outage() {
         assert!(n.ends_with(r.as_str()), "{r} / {n}");
     }
 }
+
+/// An encoder that fails on records whose message is "unencodable".
+#[derive(Debug)]
+struct FailsOnUnencodable;
+
+impl log4rs::encode::Encode for FailsOnUnencodable {
+    fn encode(&self, w: &mut dyn log4rs::encode::Write, record: &Record) -> anyhow::Result<()> {
+        let text = record.args().to_string();
+        if text == "unencodable" {
+            anyhow::bail!("cannot encode this one");
+        }
+        w.write_all(text.as_bytes())?;
+        Ok(())
+    }
+}
+
+#[test]
+fn records_an_encoding_streak_lost_are_counted_and_reported_when_one_gets_through() {
+    let errors = capture_errors();
+    let (receiver, address) = udp_receiver();
+    let name = "encoding-streak";
+    let a = SyslogAppender::builder()
+        .name(name)
+        .address(&address)
+        .encoder(Box::new(FailsOnUnencodable))
+        .build()
+        .unwrap();
+    let first = a.append(&record(Level::Info, format_args!("unencodable")));
+    let first = format!("{:#}", first.unwrap_err());
+    assert!(first.contains("encoding a record"), "{first}");
+    for _ in 0..2 {
+        // The same streak: counted, not reported again.
+        a.append(&record(Level::Info, format_args!("unencodable")))
+            .unwrap();
+    }
+    append(&a, Level::Info, "encodable");
+    let delivered = String::from_utf8_lossy(&recv(&receiver)).into_owned();
+    assert!(delivered.ends_with("encodable"), "{delivered}");
+    let notice = String::from_utf8_lossy(&recv(&receiver)).into_owned();
+    assert!(
+        notice.contains(&format!(
+            "appender \"{name}\": 3 records were lost between "
+        )) && notice.ends_with("; sending works again"),
+        "{notice}"
+    );
+    assert!(
+        notice.starts_with("<12>"),
+        "a warning (user.warning): {notice}"
+    );
+    let reported = errors.lock().unwrap();
+    assert_eq!(
+        reported
+            .iter()
+            .filter(|e| e.contains(&format!("appender \"{name}\": 3 records were lost")))
+            .count(),
+        1,
+        "{reported:?}"
+    );
+}

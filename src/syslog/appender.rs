@@ -2,14 +2,16 @@
 //! queue to the stream worker.
 
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use log::Record;
 use log4rs::append::Append;
 
+use crate::lost::{Cause, LostRecords};
 use crate::report::{FailureStreak, report_error};
 
 use super::builder::{CheckedSyslogAppender, SyslogAppenderBuilder};
+use super::facility::Severity;
 use super::format::Scratch;
 use super::transport::Address;
 use super::transport::datagram::{DatagramTransport, DgramTarget, Sent, SpillConfig};
@@ -102,6 +104,37 @@ impl SyslogAppender {
         }
     }
 
+    /// A record got through after a streak of failures (`encoding a record`, `starting the
+    /// stream worker`): says how many records the streak lost, to log4rs's error path and to
+    /// the server as a warning.
+    fn report_recovery(
+        &self,
+        lost: u64,
+        time: SystemTime,
+        scratch: &mut Scratch,
+        transport: &mut Transport,
+    ) {
+        let since = UNIX_EPOCH + Duration::from_millis(self.streak.since_unix_ms());
+        let text = format!(
+            "appender \"{}\": {}; sending works again",
+            self.settings.name,
+            LostRecords::new(lost, "record", Cause::Unsaid).between(since, time)
+        );
+        report_error(&anyhow::anyhow!("{text}"));
+        self.settings
+            .formatter
+            .format_notice(Severity::Warning, &text, time, scratch);
+        match transport {
+            Transport::Stream(stream) => {
+                stream.send(&scratch.buf);
+            }
+            // A notice that cannot be sent now is lost with its count still reported above.
+            Transport::Datagram(datagram) => {
+                let _ = datagram.send(&scratch.buf);
+            }
+        }
+    }
+
     /// The error that starts a streak of failures, reported once until sending works again.
     fn reported_once(&self, error: impl std::fmt::Display) -> anyhow::Error {
         anyhow::anyhow!(
@@ -153,11 +186,10 @@ impl Append for SyslogAppender {
         match transport {
             Transport::Stream(stream) => {
                 stream.send(&scratch.buf);
-                Ok(())
             }
             Transport::Datagram(datagram) => match datagram.send(&scratch.buf) {
                 // Sent, spilled to the worker, or counted in an outage already reported.
-                Ok(Sent::Done) => Ok(()),
+                Ok(Sent::Done) => {}
                 Ok(Sent::IsStream) => {
                     // `unix:` pointed at a stream socket (syslog-ng's unix-stream, for one):
                     // from now on a worker owns a stream connection to it.
@@ -165,15 +197,20 @@ impl Append for SyslogAppender {
                         Ok(stream) => {
                             stream.send(&scratch.buf);
                             *transport = Transport::Stream(stream);
-                            Ok(())
                         }
-                        Err(e) => self.failed(format_args!("starting the stream worker: {e}")),
+                        Err(e) => {
+                            return self.failed(format_args!("starting the stream worker: {e}"));
+                        }
                     }
                 }
                 // An outage starts: reported once; it reports its end, with the count.
-                Err(e) => Err(self.reported_once(e)),
+                Err(e) => return Err(self.reported_once(e)),
             },
         }
+        if let Some(lost) = self.streak.recovered() {
+            self.report_recovery(lost, time, scratch, transport);
+        }
+        Ok(())
     }
 
     fn flush(&self) {

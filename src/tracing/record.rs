@@ -375,11 +375,11 @@ impl SpanFieldsVisitor<'_> {
         let _ = write!(fields.text, "{}={text:?}", field.name());
         let name = field.name();
         let span = self.span;
+        // `key == "{span}.{name}"`, without building that text.
         let same = |key: &str| {
-            key.len() == span.len() + 1 + name.len()
-                && key.starts_with(span)
-                && key[span.len()..].starts_with('.')
-                && key.ends_with(name)
+            key.strip_prefix(span)
+                .and_then(|rest| rest.strip_prefix('.'))
+                == Some(name)
         };
         match fields.values.iter_mut().find(|(key, _)| same(key)) {
             Some((_, old)) => *old = value,
@@ -607,6 +607,75 @@ mod tests {
         }
         fields.func_name = func;
         fields
+    }
+
+    /// Hands each event's key-values, as text, to `seen`.
+    struct Capture(std::sync::Mutex<Vec<Vec<(String, String)>>>);
+
+    impl<S> tracing_subscriber::Layer<S> for &'static Capture
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+            record_new_span(0, attrs, id, &ctx);
+        }
+
+        fn on_record(&self, id: &Id, values: &SpanValues<'_>, ctx: Context<'_, S>) {
+            record_span_values(0, values, id, &ctx);
+        }
+
+        fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+            with_event_record(
+                event,
+                &ctx,
+                |_| true,
+                |record| {
+                    struct Pairs(Vec<(String, String)>);
+                    impl<'kvs> VisitSource<'kvs> for Pairs {
+                        fn visit_pair(
+                            &mut self,
+                            k: Key<'kvs>,
+                            v: Value<'kvs>,
+                        ) -> Result<(), kv::Error> {
+                            self.0.push((k.to_string(), v.to_string()));
+                            Ok(())
+                        }
+                    }
+                    let mut pairs = Pairs(Vec::new());
+                    let _ = record.key_values().visit(&mut pairs);
+                    self.0.lock().unwrap().push(pairs.0);
+                },
+            );
+        }
+    }
+
+    #[test]
+    fn a_span_value_recorded_later_replaces_the_key_value_of_its_name_only() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let capture: &'static Capture = Box::leak(Box::new(Capture(Default::default())));
+        let subscriber = tracing_subscriber::registry().with(capture);
+        tracing::subscriber::with_default(subscriber, || {
+            let span =
+                tracing::info_span!("request", id = 7, idx = 1, status = tracing::field::Empty);
+            span.record("id", 8);
+            span.record("status", "ok");
+            span.in_scope(|| tracing::info!("in"));
+        });
+        let events = capture.0.lock().unwrap();
+        let pairs: Vec<(&str, &str)> = events[0]
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("request.id", "8"),
+                ("request.idx", "1"),
+                ("request.status", "ok"),
+                ("spans", "request{id=7 idx=1 id=8 status=\"ok\"}"),
+                ("funcName", "request"),
+            ]
+        );
     }
 
     #[test]
