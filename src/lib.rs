@@ -105,6 +105,8 @@ pub mod macros;
 mod panic;
 pub mod registry;
 pub mod report;
+#[cfg(any(feature = "smtp", feature = "sentry"))]
+mod root_certificate;
 #[cfg(feature = "sentry")]
 pub mod sentry;
 #[cfg(feature = "smtp")]

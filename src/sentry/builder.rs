@@ -12,6 +12,7 @@ use sentry_types::{Dsn, Scheme};
 use serde::Deserialize;
 
 use crate::fields::Secret;
+use crate::root_certificate::RootCertificate;
 use crate::worker::OnFull;
 
 use super::appender::SentryAppender;
@@ -35,13 +36,6 @@ pub enum BreadcrumbScope {
     Thread,
     /// One list of the last `max_breadcrumbs` records of every thread.
     Appender,
-}
-
-/// Where a custom root certificate comes from.
-#[derive(Clone, Debug)]
-enum RootCertificate {
-    Path(PathBuf),
-    Pem(Vec<u8>),
 }
 
 /// Builds a [`SentryAppender`]. Every option has the YAML field of the same name (see the
@@ -314,18 +308,7 @@ impl SentryAppenderBuilder {
 }
 
 fn read_certificates(root: &RootCertificate) -> anyhow::Result<Vec<CertificateDer<'static>>> {
-    let (pem, origin) = match root {
-        RootCertificate::Path(p) => (
-            std::fs::read(p).map_err(|e| {
-                anyhow::anyhow!(
-                    "field \"root_certificate\": cannot read {}: {e}",
-                    p.display()
-                )
-            })?,
-            p.display().to_string(),
-        ),
-        RootCertificate::Pem(pem) => (pem.clone(), String::from("the PEM given")),
-    };
+    let (pem, origin) = root.read()?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {

@@ -12,6 +12,7 @@ use log4rs::encode::Encode;
 
 use crate::encode::PythonEncoder;
 use crate::fields::Secret;
+use crate::root_certificate::RootCertificate;
 use crate::worker::OnFull;
 
 use super::appender::SmtpAppender;
@@ -23,13 +24,6 @@ use super::transport::ServerSettings;
 
 /// Distinct errors listed per mail; more kinds are counted, not listed.
 const MAX_ENTRIES_PER_MAIL: usize = 100;
-
-/// Where a custom root certificate comes from.
-#[derive(Clone, Debug)]
-enum RootCertificate {
-    Path(PathBuf),
-    Pem(Vec<u8>),
-}
 
 /// Builds an [`SmtpAppender`]. Every option has the YAML field of the same name.
 ///
@@ -383,18 +377,7 @@ impl SmtpAppenderBuilder {
         let mut b = TlsParameters::builder(host.to_owned())
             .dangerous_accept_invalid_certs(self.danger_accept_invalid_certs);
         if let Some(root) = &self.root_certificate {
-            let (pem, origin) = match root {
-                RootCertificate::Path(p) => (
-                    std::fs::read(p).map_err(|e| {
-                        anyhow::anyhow!(
-                            "field \"root_certificate\": cannot read {}: {e}",
-                            p.display()
-                        )
-                    })?,
-                    p.display().to_string(),
-                ),
-                RootCertificate::Pem(pem) => (pem.clone(), String::from("the PEM given")),
-            };
+            let (pem, origin) = root.read()?;
             let cert = Certificate::from_pem(&pem).map_err(|e| {
                 anyhow::anyhow!(
                     "field \"root_certificate\": {origin} is not a PEM certificate: {e}"
